@@ -1,0 +1,81 @@
+#pragma once
+// A PKI made with the OpenSSL 3 API at test time: a root, an intermediate under it, an unrelated
+// root, and leaves with chosen names, validity windows and key types. Nothing private is checked
+// in; every key is generated when the Pki is made.
+//
+// Thread safety: distinct objects safe; shared objects unsafe.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+namespace mx::world {
+
+struct EvpPkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
+};
+using KeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
+using CertPtr = std::unique_ptr<X509, X509Free>;
+
+enum class KeyType { ecdsa_p256, rsa_2048, rsa_1024 };
+
+enum class Issuer {
+  intermediate,    // root -> intermediate -> leaf (the normal case; serve the intermediate)
+  root,            // signed directly by the root
+  unrelated_root,  // signed by a root that is not in the trust file
+  self_signed,     // the leaf signs itself
+};
+
+struct LeafSpec {
+  std::vector<std::string> dns_names;  // subjectAltName DNS entries; wildcards allowed
+  std::string common_name;             // subject CN; empty = none
+  KeyType key = KeyType::ecdsa_p256;
+  Issuer issuer = Issuer::intermediate;
+  // Validity relative to now: not_before = now + valid_from, not_after = now + valid_until.
+  std::chrono::seconds valid_from = -std::chrono::hours(24);
+  std::chrono::seconds valid_until = std::chrono::hours(24 * 90);
+  std::string signature_digest = "SHA256";  // "SHA1" for a weak signature
+};
+
+struct Leaf {
+  CertPtr cert;
+  KeyPtr key;
+  // PEM files written under the Pki's directory:
+  std::filesystem::path cert_file;   // the leaf alone
+  std::filesystem::path chain_file;  // leaf followed by the intermediate (when issued by it)
+  std::filesystem::path key_file;    // PKCS#8 private key
+};
+
+class Pki {
+ public:
+  // Generates the roots and the intermediate and writes them under `dir` (created if missing).
+  explicit Pki(std::filesystem::path dir, KeyType ca_key = KeyType::ecdsa_p256);
+  ~Pki();
+  Pki(const Pki&) = delete;
+  Pki& operator=(const Pki&) = delete;
+
+  Leaf issue(const LeafSpec& spec, const std::string& file_stem);
+
+  [[nodiscard]] X509* root() const;
+  [[nodiscard]] X509* intermediate() const;
+  [[nodiscard]] X509* unrelated_root() const;
+  // PEM of the root alone: what --ca-file takes.
+  [[nodiscard]] const std::filesystem::path& trust_file() const;
+  [[nodiscard]] const std::filesystem::path& intermediate_file() const;
+  [[nodiscard]] const std::filesystem::path& unrelated_root_file() const;
+  [[nodiscard]] const std::filesystem::path& dir() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mx::world
