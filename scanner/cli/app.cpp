@@ -1,0 +1,92 @@
+#include "scanner/cli/app.hpp"
+
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "scanner/cli/exit_code.hpp"
+#include "scanner/cli/resolve_command.hpp"
+#include "scanner/cli/scan_options.hpp"
+
+namespace mx::cli {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// A command of CONTRACT.md that this build does not have yet: it says so and exits 2, so that no
+// script mistakes it for a scan that found nothing.
+Command not_built(CLI::App& parent, const std::string& name, const std::string& description,
+                  ScanOptions* scan_options) {
+  auto* sub = parent.add_subcommand(name, description + " (not built yet)");
+  if (scan_options != nullptr) {
+    add_scan_options(*sub, *scan_options);
+  }
+  sub->allow_extras();
+  return {sub, [name] {
+            std::cerr << fmt::format("mxscan {}: not built yet in mxscan {}\n", name, kVersion);
+            return static_cast<int>(exit_usage);
+          }};
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"mxscan: validate mail domains' STARTTLS, certificates, MTA-STS, TLSRPT and DANE",
+               "mxscan"};
+  app.set_version_flag("--version", std::string("mxscan ") + kVersion);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  ScanOptions scan_options;
+  ResolveArgs resolve_args;
+  std::vector<Command> commands;
+  commands.push_back(
+      not_built(app, "check", "probe domains now and print a report", &scan_options));
+  commands.push_back(
+      not_built(app, "scan", "bulk scan of a domain list into SQLite", &scan_options));
+  commands.push_back(
+      not_built(app, "validate", "nightly validation of a STARTTLS policy list", &scan_options));
+  commands.push_back(
+      not_built(app, "triage", "judge a queue of submissions to the list", &scan_options));
+  commands.push_back(not_built(app, "export", "export a stored run as CSV or JSON Lines", nullptr));
+  commands.push_back(not_built(app, "report", "render a stored run as a report", nullptr));
+  {
+    auto* sub = app.add_subcommand(
+        "resolve", "show what mxscan's resolver sees for domains: MX, addresses, TLSA, TXT");
+    add_scan_options(*sub, scan_options);
+    add_resolve_arguments(*sub, resolve_args);
+    commands.push_back({sub, [&] { return run_resolve(scan_options, resolve_args); }});
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return exit_usage;
+  }
+
+  for (const auto& command : commands) {
+    if (command.app->parsed()) {
+      return command.run();
+    }
+  }
+  return exit_usage;  // require_subcommand(1) makes this unreachable
+}
+
+}  // namespace mx::cli

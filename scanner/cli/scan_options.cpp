@@ -1,0 +1,71 @@
+#include "scanner/cli/scan_options.hpp"
+
+#include <unistd.h>
+
+#include <array>
+
+#include <CLI/CLI.hpp>
+
+namespace mx::cli {
+
+std::vector<net::ServerAddress> ScanOptions::resolvers() const {
+  std::vector<net::ServerAddress> out;
+  out.reserve(resolver_args.size());
+  for (const auto& arg : resolver_args) {
+    out.push_back(*net::parse_server_address(arg));  // validated while parsing
+  }
+  return out;
+}
+
+std::chrono::milliseconds ScanOptions::timeout() const {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000.0));
+}
+
+std::string ScanOptions::ehlo_name() const {
+  if (!ehlo.empty()) {
+    return ehlo;
+  }
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') {
+    return "localhost";
+  }
+  return host.data();
+}
+
+void add_scan_options(CLI::App& app, ScanOptions& options) {
+  const CLI::Validator server_address(
+      [](const std::string& text) -> std::string {
+        if (net::parse_server_address(text)) {
+          return {};
+        }
+        return "'" + text + "' is not IP[:PORT] (IPv6 with a port as [ADDR]:PORT)";
+      },
+      "IP[:PORT]");
+  app.add_option("--resolver", options.resolver_args,
+                 "DNS resolver to ask (repeatable; default: /etc/resolv.conf)")
+      ->type_name("IP[:PORT]")
+      ->check(server_address);
+  app.add_option("--ca-file", options.ca_file,
+                 "PEM trust anchors replacing the system store for every TLS connection")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--allow-private", options.allow_private,
+               "allow connections to loopback, private and other special-purpose addresses");
+  app.add_option("--smtp-port", options.smtp_port, "SMTP port of mail hosts")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--https-port", options.https_port, "HTTPS port of MTA-STS hosts")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--timeout", options.timeout_s,
+                 "budget of one network step (connect, SMTP reply, TLS handshake, HTTP "
+                 "exchange, DNS query), in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 3600.0));
+  app.add_option("--concurrency", options.concurrency, "probes in flight")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 1000000U));
+  app.add_option("--ehlo", options.ehlo, "name sent in EHLO (default: this host's name)");
+  app.add_flag("--json", options.json, "print JSON Lines, one object per domain");
+}
+
+}  // namespace mx::cli

@@ -1,0 +1,36 @@
+#pragma once
+// The options every scanning command takes (CONTRACT.md "Commands"), defined once.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/App.hpp>
+
+#include "scanner/net/server_address.hpp"
+
+namespace mx::cli {
+
+struct ScanOptions {
+  std::vector<std::string> resolver_args;  // as typed; resolvers() gives them parsed
+  std::string ca_file;                     // empty: the system trust store
+  bool allow_private = false;
+  std::uint16_t smtp_port = 25;
+  std::uint16_t https_port = 443;
+  double timeout_s = 10.0;
+  unsigned concurrency = 1000;
+  std::string ehlo;  // empty: this machine's host name
+  bool json = false;
+
+  // Valid once the command line has been parsed (the --resolver check has run).
+  [[nodiscard]] std::vector<net::ServerAddress> resolvers() const;
+  [[nodiscard]] std::chrono::milliseconds timeout() const;
+  [[nodiscard]] std::string ehlo_name() const;
+};
+
+// Adds the shared options to a subcommand, storing into `options` (which must outlive `app`).
+void add_scan_options(CLI::App& app, ScanOptions& options);
+
+}  // namespace mx::cli
