@@ -1,7 +1,10 @@
 #pragma once
 // A PKI made with the OpenSSL 3 API at test time: a root, an intermediate under it, an unrelated
 // root, and leaves with chosen names, validity windows and key types. Nothing private is checked
-// in; every key is generated when the Pki is made.
+// in; every key is generated when the Pki is made (CA keys) or a leaf is issued (its own key).
+// Every certificate has O=mxscan test world in its subject and a random 128-bit serial; the CAs
+// are valid from a year ago to ten years ahead. Setup failures throw (std::runtime_error with
+// OpenSSL's error queue, std::invalid_argument for a bad digest name or file stem).
 //
 // Thread safety: distinct objects safe; shared objects unsafe.
 
@@ -56,12 +59,15 @@ struct Leaf {
 
 class Pki {
  public:
-  // Generates the roots and the intermediate and writes them under `dir` (created if missing).
+  // Generates the roots and the intermediate and writes them under `dir` (created if missing;
+  // never removed): root.pem, intermediate.pem, unrelated_root.pem.
   explicit Pki(std::filesystem::path dir, KeyType ca_key = KeyType::ecdsa_p256);
   ~Pki();
   Pki(const Pki&) = delete;
   Pki& operator=(const Pki&) = delete;
 
+  // Writes <stem>.crt, <stem>.chain.pem and <stem>.key under dir(); a reused stem overwrites.
+  // `file_stem` is a plain file name (no '/').
   Leaf issue(const LeafSpec& spec, const std::string& file_stem);
 
   [[nodiscard]] X509* root() const;
