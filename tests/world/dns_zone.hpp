@@ -49,6 +49,9 @@ struct CnameData {
 using RData = std::variant<boost::asio::ip::address_v4, boost::asio::ip::address_v6, MxData,
                            TxtData, CnameData, TlsaData>;
 
+// The record type that a piece of record data is published as.
+[[nodiscard]] RrType rr_type(const RData& data);
+
 struct Record {
   std::string name;  // owner, absolute, case-insensitive; trailing dot optional
   std::uint32_t ttl = 300;
@@ -59,14 +62,16 @@ struct Record {
 struct Behaviour {
   enum class Reply : std::uint8_t { answer, servfail, refused, silent };
   Reply reply = Reply::answer;
-  bool truncate_udp = false;  // over UDP: TC=1 and an empty answer section; TCP gets it all
+  bool truncate_udp = false;   // over UDP: TC=1 and an empty answer section; TCP gets it all
   bool authenticated = false;  // AD=1 on answers (as a validating resolver would set)
   std::chrono::milliseconds delay{0};  // before answering (UDP and TCP)
 };
 
 class Zone {
  public:
-  // Names are compared case-insensitively, with or without a trailing dot.
+  // Names are compared case-insensitively, with or without a trailing dot. A name that cannot be
+  // put on the wire (an empty label, a label over 63 bytes, over 255 bytes in all) throws
+  // std::invalid_argument, as does an address that does not parse.
   void add(Record record);
   void add_a(const std::string& name, const std::string& ip);
   void add_aaaa(const std::string& name, const std::string& ip);
