@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package mxscan needs to build, test, benchmark and demo. Idempotent and
+# non-interactive: it asks apt only for what is missing. This is the project's one list of system
+# dependencies (CMake's find_package calls are the other side of it).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build pkg-config ccache clang-format clang-14 libclang-rt-14-dev
+  # libraries
+  libboost1.81-dev libboost-json1.81-dev libssl-dev libc-ares-dev libfmt-dev libsqlite3-dev
+  libcli11-dev libidn2-dev libpsl-dev catch2
+  # tools the scripts use
+  python3 procps
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed'; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=()
+if ((EUID != 0)); then
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
