@@ -1,0 +1,24 @@
+#pragma once
+// Domain-level and host-level rules, and the status arithmetic of CONTRACT.md: a host's status is
+// the worst of its checks; a domain's is the worst of its own checks and its hosts' statuses,
+// except that a host in `error` counts as `warn` when another host of the domain is `pass` or
+// `warn` (mail still gets through; the unreachable host is reported, not judged). Pure.
+
+#include "judge/result.hpp"
+#include "probes/domain_observation.hpp"
+
+namespace mx::judge {
+
+// The `mx` check from the MX answer (and, for NODATA, whether the domain has addresses).
+[[nodiscard]] Check judge_mx(const probes::DomainObservation& domain);
+
+// The host-level `address` check from the host's A and AAAA answers.
+[[nodiscard]] Check judge_host_addresses(const probes::HostObservation& host);
+
+[[nodiscard]] Status domain_status(const std::vector<Check>& domain_checks,
+                                   const std::vector<HostResult>& hosts);
+
+// The whole domain object.
+[[nodiscard]] DomainResult judge_domain(const probes::DomainObservation& domain);
+
+}  // namespace mx::judge

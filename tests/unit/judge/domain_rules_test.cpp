@@ -1,0 +1,164 @@
+#include <catch2/catch.hpp>
+
+#include "judge/domain_rules.hpp"
+
+namespace {
+
+using mx::dns::Outcome;
+using mx::judge::Check;
+using mx::judge::HostResult;
+using mx::judge::Status;
+
+HostResult host(Status status) {
+  HostResult h;
+  h.host = "mx.example.test";
+  h.status = status;
+  return h;
+}
+
+mx::probes::DomainObservation domain_with_mx(Outcome outcome) {
+  mx::probes::DomainObservation d;
+  d.domain = "example.test";
+  d.mx.meta.outcome = outcome;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("status ordering: fail > error > warn > pass, skipped never counts", "[unit]") {
+  using mx::judge::worse;
+  CHECK(worse(Status::pass, Status::warn) == Status::warn);
+  CHECK(worse(Status::warn, Status::error) == Status::error);
+  CHECK(worse(Status::error, Status::fail) == Status::fail);
+  CHECK(worse(Status::fail, Status::error) == Status::fail);
+  CHECK(worse(Status::pass, Status::skipped) == Status::pass);
+  CHECK(mx::judge::worst({Check{"a", Status::skipped, "skipped", ""}}) == Status::pass);
+  CHECK(mx::judge::worst({Check{"a", Status::warn, "x", ""},
+                          Check{"b", Status::skipped, "", ""}}) == Status::warn);
+  for (const auto status :
+       {Status::pass, Status::warn, Status::fail, Status::error, Status::skipped}) {
+    CHECK(mx::judge::parse_status(mx::judge::to_string(status)) == status);
+  }
+}
+
+TEST_CASE("domain status: worst of checks and hosts, with the unreachable-host exception",
+          "[unit]") {
+  const std::vector<Check> ok{Check{"mx", Status::pass, "ok", ""}};
+  using mx::judge::domain_status;
+  CHECK(domain_status(ok, {host(Status::pass), host(Status::pass)}) == Status::pass);
+  // An unreachable host beside a working one: mail gets through, so it counts as warn.
+  CHECK(domain_status(ok, {host(Status::pass), host(Status::error)}) == Status::warn);
+  CHECK(domain_status(ok, {host(Status::warn), host(Status::error)}) == Status::warn);
+  // ...but not beside a failing one, nor alone.
+  CHECK(domain_status(ok, {host(Status::fail), host(Status::error)}) == Status::fail);
+  CHECK(domain_status(ok, {host(Status::error)}) == Status::error);
+  CHECK(domain_status(ok, {host(Status::error), host(Status::error)}) == Status::error);
+  CHECK(domain_status(ok, {host(Status::pass), host(Status::fail)}) == Status::fail);
+  CHECK(domain_status({Check{"mx", Status::error, "timeout", ""}}, {}) == Status::error);
+  CHECK(domain_status({Check{"mx", Status::warn, "implicit", ""}}, {host(Status::pass)}) ==
+        Status::warn);
+}
+
+TEST_CASE("mx check codes", "[unit]") {
+  SECTION("ok") {
+    auto d = domain_with_mx(Outcome::data);
+    d.mx.records = {{10, "mx.example.test"}};
+    d.hosts.resize(1);
+    CHECK(mx::judge::judge_mx(d).code == "ok");
+  }
+  SECTION("null MX") {
+    auto d = domain_with_mx(Outcome::data);
+    d.mx.records = {{0, ""}};
+    const auto check = mx::judge::judge_mx(d);
+    CHECK(check.code == "null-mx");
+    CHECK(check.status == Status::fail);
+  }
+  SECTION("null MX mixed with real MX") {
+    auto d = domain_with_mx(Outcome::data);
+    d.mx.records = {{0, ""}, {10, "mx.example.test"}};
+    const auto check = mx::judge::judge_mx(d);
+    CHECK(check.code == "null-mx-mixed");
+    CHECK(check.status == Status::warn);
+  }
+  SECTION("implicit MX") {
+    auto d = domain_with_mx(Outcome::nodata);
+    d.implicit_mx = true;
+    d.hosts.resize(1);
+    d.hosts[0].a.meta.outcome = Outcome::data;
+    d.hosts[0].a.addresses = {boost::asio::ip::make_address("192.0.2.1")};
+    const auto check = mx::judge::judge_mx(d);
+    CHECK(check.code == "implicit");
+    CHECK(check.status == Status::warn);
+  }
+  SECTION("no mail host") {
+    auto d = domain_with_mx(Outcome::nodata);
+    d.implicit_mx = true;
+    d.hosts.resize(1);
+    d.hosts[0].a.meta.outcome = Outcome::nodata;
+    d.hosts[0].aaaa.meta.outcome = Outcome::nodata;
+    CHECK(mx::judge::judge_mx(d).code == "no-mail-host");
+  }
+  SECTION("failures") {
+    CHECK(mx::judge::judge_mx(domain_with_mx(Outcome::nxdomain)).code == "nxdomain");
+    CHECK(mx::judge::judge_mx(domain_with_mx(Outcome::timeout)).code == "timeout");
+    CHECK(mx::judge::judge_mx(domain_with_mx(Outcome::timeout)).status == Status::error);
+    CHECK(mx::judge::judge_mx(domain_with_mx(Outcome::servfail)).code == "dns-error");
+    CHECK(mx::judge::judge_mx(domain_with_mx(Outcome::refused)).code == "dns-error");
+  }
+}
+
+TEST_CASE("host address check from A and AAAA", "[unit]") {
+  mx::probes::HostObservation h;
+  h.mx = {10, "mx.example.test"};
+  h.a.meta.outcome = Outcome::nodata;
+  h.aaaa.meta.outcome = Outcome::nodata;
+  CHECK(mx::judge::judge_host_addresses(h).code == "none");
+  h.aaaa.meta.outcome = Outcome::timeout;
+  CHECK(mx::judge::judge_host_addresses(h).code == "timeout");
+  h.aaaa.meta.outcome = Outcome::servfail;
+  CHECK(mx::judge::judge_host_addresses(h).code == "dns-error");
+  h.a.meta.outcome = Outcome::data;
+  h.a.addresses = {boost::asio::ip::make_address("192.0.2.1")};
+  CHECK(mx::judge::judge_host_addresses(h).code == "ok");
+}
+
+TEST_CASE("judge_domain: a host's checks are the worst over its addresses", "[unit]") {
+  auto d = domain_with_mx(Outcome::data);
+  d.mx.records = {{10, "mx.example.test"}};
+  auto& h = d.hosts.emplace_back();
+  h.mx = {10, "mx.example.test"};
+  h.a.meta.outcome = Outcome::data;
+  h.a.addresses = {boost::asio::ip::make_address("192.0.2.1"),
+                   boost::asio::ip::make_address("192.0.2.2")};
+  h.aaaa.meta.outcome = Outcome::nodata;
+  for (const auto* ip : {"192.0.2.1", "192.0.2.2"}) {
+    auto& a = h.addresses.emplace_back();
+    a.smtp.host = "mx.example.test";
+    a.smtp.ip = boost::asio::ip::make_address(ip);
+  }
+  // The first address refuses the connection; the second offers no STARTTLS.
+  h.addresses[0].smtp.stage = mx::probes::smtp::Stage::connect;
+  h.addresses[0].smtp.ending = mx::probes::smtp::Ending::refused;
+  h.addresses[1].smtp.stage = mx::probes::smtp::Stage::ehlo;
+  h.addresses[1].smtp.ending = mx::probes::smtp::Ending::no_starttls;
+
+  const auto result = mx::judge::judge_domain(d);
+  REQUIRE(result.mx.size() == 1);
+  const auto& host_result = result.mx[0];
+  REQUIRE(host_result.addresses.size() == 2);
+  CHECK(host_result.addresses[0].status == Status::error);
+  CHECK(host_result.addresses[1].status == Status::fail);
+  auto code_of = [&](const std::string& name) {
+    for (const auto& c : host_result.checks) {
+      if (c.check == name) {
+        return c.code;
+      }
+    }
+    return std::string("missing");
+  };
+  CHECK(code_of("address") == "ok");
+  CHECK(code_of("connect") == "refused");
+  CHECK(code_of("starttls") == "not-advertised");
+  CHECK(host_result.status == Status::fail);
+  CHECK(result.status == Status::fail);
+}
