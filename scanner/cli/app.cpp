@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "scanner/cli/check_command.hpp"
 #include "scanner/cli/exit_code.hpp"
 #include "scanner/cli/resolve_command.hpp"
 #include "scanner/cli/scan_options.hpp"
@@ -50,8 +51,13 @@ int run(int argc, char** argv) {
   ScanOptions scan_options;
   ResolveArgs resolve_args;
   std::vector<Command> commands;
-  commands.push_back(
-      not_built(app, "check", "probe domains now and print a report", &scan_options));
+  CheckArgs check_args;
+  {
+    auto* sub = app.add_subcommand("check", "probe domains now and print a report");
+    add_scan_options(*sub, scan_options);
+    add_check_arguments(*sub, check_args);
+    commands.push_back({sub, [&] { return run_check(scan_options, check_args); }});
+  }
   commands.push_back(
       not_built(app, "scan", "bulk scan of a domain list into SQLite", &scan_options));
   commands.push_back(

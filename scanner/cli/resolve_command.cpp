@@ -6,14 +6,13 @@
 #include <variant>
 
 #include <fmt/format.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 #include "scanner/cli/exit_code.hpp"
 #include "scanner/dns/domain_name.hpp"
 #include "scanner/dns/resolver.hpp"
+#include "scanner/engine/bounded_run.hpp"
 #include "scanner/net/special_addresses.hpp"
 
 namespace mx::cli {
@@ -84,15 +83,6 @@ asio::awaitable<void> look_up_domain(dns::Resolver& resolver, DomainView& view) 
   view.mta_sts = std::move(mta_sts);
   auto tlsrpt = co_await resolver.txt("_smtp._tls." + view.domain);
   view.tlsrpt = std::move(tlsrpt);
-}
-
-// Runs the domains with at most `limit` in flight; views[i] is filled by one worker.
-asio::awaitable<void> worker(dns::Resolver& resolver, std::vector<DomainView>& views,
-                             std::size_t& next) {
-  while (next < views.size()) {
-    const std::size_t index = next++;
-    co_await look_up_domain(resolver, views[index]);
-  }
 }
 
 bool any_undetermined(const DomainView& view) {
@@ -283,12 +273,8 @@ int run_resolve(const ScanOptions& options, const ResolveArgs& args) {
   asio::io_context io(1);
   dns::Resolver resolver(
       io, dns::ResolverOptions{.servers = options.resolvers(), .timeout = options.timeout()});
-  std::size_t next = 0;
-  const std::size_t workers = std::min<std::size_t>(options.concurrency, views.size());
-  for (std::size_t i = 0; i < workers; ++i) {
-    asio::co_spawn(io, worker(resolver, views, next), asio::detached);
-  }
-  io.run();
+  engine::run_bounded(io, views.size(), options.concurrency,
+                      [&](std::size_t i) { return look_up_domain(resolver, views[i]); });
 
   bool undetermined_seen = false;
   for (const auto& view : views) {

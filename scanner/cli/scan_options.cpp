@@ -21,6 +21,10 @@ std::chrono::milliseconds ScanOptions::timeout() const {
   return std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000.0));
 }
 
+std::chrono::milliseconds ScanOptions::greeting_timeout() const {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(greeting_timeout_s * 1000.0));
+}
+
 std::string ScanOptions::ehlo_name() const {
   if (!ehlo.empty()) {
     return ehlo;
@@ -59,6 +63,10 @@ void add_scan_options(CLI::App& app, ScanOptions& options) {
   app.add_option("--timeout", options.timeout_s,
                  "budget of one network step (connect, SMTP reply, TLS handshake, HTTP "
                  "exchange, DNS query), in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 3600.0));
+  app.add_option("--greeting-timeout", options.greeting_timeout_s,
+                 "how long to wait for an SMTP greeting, in seconds (tarpits delay it)")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 3600.0));
   app.add_option("--concurrency", options.concurrency, "probes in flight")

@@ -20,6 +20,7 @@ struct ScanOptions {
   std::uint16_t smtp_port = 25;
   std::uint16_t https_port = 443;
   double timeout_s = 10.0;
+  double greeting_timeout_s = 30.0;
   unsigned concurrency = 1000;
   std::string ehlo;  // empty: this machine's host name
   bool json = false;
@@ -27,6 +28,7 @@ struct ScanOptions {
   // Valid once the command line has been parsed (the --resolver check has run).
   [[nodiscard]] std::vector<net::ServerAddress> resolvers() const;
   [[nodiscard]] std::chrono::milliseconds timeout() const;
+  [[nodiscard]] std::chrono::milliseconds greeting_timeout() const;
   [[nodiscard]] std::string ehlo_name() const;
 };
 
