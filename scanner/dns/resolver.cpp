@@ -60,6 +60,7 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 constexpr int max_udp_size = 1232;  // the EDNS0 payload size of DNS flag day 2020
+constexpr int udp_receive_buffer = 4 << 20;
 constexpr std::uint8_t rcode_servfail = 2;
 constexpr std::uint8_t rcode_notimp = 4;
 constexpr std::uint8_t rcode_refused = 5;
@@ -165,7 +166,10 @@ struct Resolver::Impl {
   // One query from ares_send until c-ares calls back. `self` is c-ares' reference; the
   // cancellation handler holds another, so a cancelled query outlives its completion safely.
   struct Pending {
-    explicit Pending(Impl* owner) : impl(owner), executor(owner->io.get_executor()) {}
+    // Handler is only ever move-constructed: Boost 1.81's any_completion_handler move assignment
+    // recurses without end.
+    Pending(Impl* owner, Handler completion)
+        : impl(owner), executor(owner->io.get_executor()), handler(std::move(completion)) {}
     Impl* impl;
     asio::io_context::executor_type executor;
     std::string qname;
@@ -344,12 +348,11 @@ std::uint16_t Resolver::Impl::next_id() {
 }
 
 void Resolver::Impl::start(std::string name, RrType type, Handler handler) {
-  auto pending = std::make_shared<Pending>(this);
+  auto pending = std::make_shared<Pending>(this, std::move(handler));
   pending->qname = std::move(name);
   pending->qtype = type;
-  pending->work = asio::prefer(asio::get_associated_executor(handler, io.get_executor()),
+  pending->work = asio::prefer(asio::get_associated_executor(pending->handler, io.get_executor()),
                                asio::execution::outstanding_work.tracked);
-  pending->handler = std::move(handler);
 
   const std::uint16_t id = next_id();
   unsigned char* query = nullptr;
@@ -433,6 +436,12 @@ ares_socket_t Resolver::Impl::open_socket(int domain, int type, int protocol, vo
     // A query is one small write awaiting its answer; Nagle would only delay it.
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  } else {
+    // c-ares 1.18 sends every UDP query to a server through one socket, so a burst of answers to
+    // hundreds of queries in flight lands in one receive buffer; the default (~200 KiB, a few
+    // hundred datagrams) would drop some and turn them into timeouts. The kernel caps the size at
+    // net.core.rmem_max; a smaller buffer only costs retries.
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &udp_receive_buffer, sizeof(udp_receive_buffer));
   }
   auto socket = std::make_shared<Socket>(impl.io, fd, stream, &impl);
   boost::system::error_code ec;

@@ -340,7 +340,7 @@ TEST_CASE("A TXT string running past its RDATA is malformed", "[unit]") {
   CHECK(answer.records.empty());
 }
 
-TEST_CASE("TLSA records are extracted; RDATA under 3 octets is malformed", "[unit]") {
+TEST_CASE("TLSA records are extracted and RDATA under 3 octets is malformed", "[unit]") {
   const auto bytes = message(
       "_25._tcp.mx.example.test", type_tlsa, answer_flags,
       {{"_25._tcp.mx.example.test", type_tlsa, tlsa_rdata(3, 1, 1, {0xde, 0xad, 0xbe, 0xef})},
