@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -33,7 +34,7 @@ class DnsServer {
   [[nodiscard]] std::string resolver_arg() const;
   [[nodiscard]] std::uint64_t queries_answered() const;
   [[nodiscard]] std::uint64_t tcp_queries_answered() const;
-  // Replaces the zone; takes effect for queries received afterwards.
+  // Replaces the zone; takes effect for queries received afterwards. Safe from any thread.
   void set_zone(Zone zone);
   void stop();
 

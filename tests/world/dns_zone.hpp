@@ -80,7 +80,8 @@ class Zone {
   void add_cname(const std::string& name, const std::string& target);
   void add_tlsa(const std::string& name, TlsaData tlsa);
   void set_behaviour(const std::string& name, Behaviour behaviour);
-  // Answers for every name not added are SERVFAIL instead of NXDOMAIN when unset.
+  // The behaviour of every name that has none of its own (initially: answer normally), whether
+  // or not it has records; e.g. servfail makes everything fail but the names set above.
   void set_default_behaviour(Behaviour behaviour);
 
   // Lookup used by the server (exposed for tests of the zone itself).
