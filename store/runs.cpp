@@ -1,0 +1,69 @@
+#include "store/runs.hpp"
+
+namespace mx::store {
+
+std::int64_t create_run(Database& db, const RunInfo& info, const std::string& now,
+                        const std::vector<std::string>& domains) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    auto insert = db.prepare(
+        "INSERT INTO runs (kind, options, input_digest, shard, list_author, list_version, "
+        "started_at, state, domains_total, mxscan_version) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9)");
+    insert.bind(1, std::string_view(info.kind))
+        .bind(2, std::string_view(info.options_json))
+        .bind(3, std::string_view(info.input_digest))
+        .bind(4, info.shard)
+        .bind(5, info.list_author)
+        .bind(6, info.list_version)
+        .bind(7, std::string_view(now))
+        .bind(8, static_cast<std::int64_t>(domains.size()))
+        .bind(9, std::string_view(info.mxscan_version));
+    insert.run();
+    const auto run = db.last_insert_rowid();
+    auto input =
+        db.prepare("INSERT INTO run_inputs (run_id, position, domain) VALUES (?1, ?2, ?3)");
+    std::int64_t position = 0;
+    for (const auto& domain : domains) {
+      input.bind(1, run).bind(2, position++).bind(3, std::string_view(domain));
+      input.run();
+    }
+    db.exec("COMMIT");
+    return run;
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+std::optional<std::int64_t> find_resumable_run(const Database& db, const RunInfo& info) {
+  auto query = db.prepare(
+      "SELECT id FROM runs WHERE kind = ?1 AND input_digest = ?2 AND options = ?3 "
+      "AND shard IS ?4 AND state != 'complete' ORDER BY id DESC LIMIT 1");
+  query.bind(1, std::string_view(info.kind))
+      .bind(2, std::string_view(info.input_digest))
+      .bind(3, std::string_view(info.options_json))
+      .bind(4, info.shard);
+  if (!query.step()) {
+    return std::nullopt;
+  }
+  return query.column_int(0);
+}
+
+std::set<std::string> stored_domains(const Database& db, std::int64_t run) {
+  auto query = db.prepare("SELECT domain FROM domains WHERE run_id = ?1");
+  query.bind(1, run);
+  std::set<std::string> out;
+  while (query.step()) {
+    out.insert(query.column_text(0));
+  }
+  return out;
+}
+
+void finish_run(Database& db, std::int64_t run, const std::string& state, const std::string& now) {
+  auto update = db.prepare("UPDATE runs SET state = ?1, finished_at = ?2 WHERE id = ?3");
+  update.bind(1, std::string_view(state)).bind(2, std::string_view(now)).bind(3, run);
+  update.run();
+}
+
+}  // namespace mx::store

@@ -1,0 +1,38 @@
+#pragma once
+// Runs: creating one with its input, finding an unfinished one to resume, and closing it.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/db.hpp"
+
+namespace mx::store {
+
+struct RunInfo {
+  std::string kind;          // "scan", "validate", "triage", "check"
+  std::string options_json;  // the options that shape results
+  std::string input_digest;  // SHA-256 of the normalised input, hex
+  std::optional<std::string> shard;
+  std::optional<std::string> list_author;
+  std::optional<std::string> list_version;
+  std::string mxscan_version;
+};
+
+// Creates a run in state 'running' with its input domains, in one transaction.
+[[nodiscard]] std::int64_t create_run(Database& db, const RunInfo& info, const std::string& now,
+                                      const std::vector<std::string>& domains);
+
+// The newest run of the same kind, input digest, shard and options that is not complete.
+[[nodiscard]] std::optional<std::int64_t> find_resumable_run(const Database& db,
+                                                             const RunInfo& info);
+
+// Domains of `run` already stored: a resumed run skips them.
+[[nodiscard]] std::set<std::string> stored_domains(const Database& db, std::int64_t run);
+
+// Sets state ('interrupted' or 'complete') and finished_at.
+void finish_run(Database& db, std::int64_t run, const std::string& state, const std::string& now);
+
+}  // namespace mx::store
