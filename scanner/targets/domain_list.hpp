@@ -1,0 +1,44 @@
+#pragma once
+// Reading a domain list for `mxscan scan`: one domain a line, `#` comments, blank lines, and
+// `rank,domain` CSV lines (top-list files such as Tranco's); names normalised (IDNA to A-labels,
+// lower case, no trailing dot), duplicates kept once in first-seen order. A malformed line is
+// reported with its number and skipped. Pure apart from reading the stream.
+
+#include <cstddef>
+#include <istream>
+#include <string>
+#include <vector>
+
+namespace mx::targets {
+
+struct LineProblem {
+  std::size_t line = 0;  // 1-based
+  std::string text;      // the line as read, cut to 200 bytes
+  std::string reason;
+};
+
+struct DomainList {
+  std::vector<std::string> domains;  // canonical, unique, in first-seen order
+  std::vector<LineProblem> problems;
+  std::size_t duplicates = 0;
+  std::size_t lines = 0;
+};
+
+// Lines longer than this are problems, not domains (a domain name is at most 253 octets).
+inline constexpr std::size_t kMaxLine = 4096;
+
+[[nodiscard]] DomainList read_domain_list(std::istream& in);
+
+// SHA-256 (hex) of the domains joined by '\n': identifies a run's input for --resume.
+[[nodiscard]] std::string input_digest(const std::vector<std::string>& domains);
+
+// --shard K/N: K in 0..N-1. The shard of a domain is a stable hash of its canonical name modulo
+// N, the same on every machine and in every version of mxscan.
+struct Shard {
+  unsigned index = 0;
+  unsigned count = 1;
+};
+[[nodiscard]] bool parse_shard(const std::string& text, Shard& out);
+[[nodiscard]] unsigned shard_of(const std::string& domain, unsigned count);
+
+}  // namespace mx::targets
