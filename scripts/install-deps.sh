@@ -12,6 +12,8 @@ packages=(
   libcli11-dev libidn2-dev libpsl-dev catch2
   # tools the scripts use
   python3 procps
+  # interoperability tests (tests/interop)
+  postfix
 )
 
 missing=()
@@ -32,5 +34,11 @@ if ((EUID != 0)); then
   sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+if [[ " ${missing[*]} " == *" postfix "* ]]; then
+  # "No configuration" writes no main.cf, so the package starts no system Postfix on port 25;
+  # the interop test runs its own private instance.
+  echo "postfix postfix/main_mailer_type select No configuration" |
+    "${sudo[@]}" debconf-set-selections
+fi
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
