@@ -156,6 +156,23 @@ Status domain_status(const std::vector<Check>& domain_checks,
   return status;
 }
 
+bool worth_retrying(const DomainResult& domain) {
+  auto retryable = [](const std::vector<Check>& checks) {
+    return std::any_of(checks.begin(), checks.end(), [](const Check& c) {
+      return c.status == Status::error && c.code != "forbidden";
+    });
+  };
+  if (domain.status != Status::error) {
+    return false;
+  }
+  if (retryable(domain.checks)) {
+    return true;
+  }
+  return std::any_of(domain.mx.begin(), domain.mx.end(), [&](const HostResult& host) {
+    return host.status == Status::error && retryable(host.checks);
+  });
+}
+
 DomainResult judge_domain(const probes::DomainObservation& domain) {
   DomainResult result;
   result.domain = domain.domain;

@@ -18,6 +18,10 @@ namespace mx::judge {
 [[nodiscard]] Status domain_status(const std::vector<Check>& domain_checks,
                                    const std::vector<HostResult>& hosts);
 
+// Whether observing again may change an `error` verdict: some check is `error` for a reason other
+// than a special-purpose address (a configuration matter that a second look cannot change).
+[[nodiscard]] bool worth_retrying(const DomainResult& domain);
+
 // The whole domain object.
 [[nodiscard]] DomainResult judge_domain(const probes::DomainObservation& domain);
 

@@ -12,12 +12,12 @@
 #include "scanner/cli/check_command.hpp"
 #include "scanner/cli/exit_code.hpp"
 #include "scanner/cli/resolve_command.hpp"
+#include "scanner/cli/scan_command.hpp"
 #include "scanner/cli/scan_options.hpp"
+#include "scanner/cli/version.hpp"
 
 namespace mx::cli {
 namespace {
-
-constexpr const char* kVersion = "0.1.0";
 
 struct Command {
   CLI::App* app = nullptr;
@@ -58,8 +58,13 @@ int run(int argc, char** argv) {
     add_check_arguments(*sub, check_args);
     commands.push_back({sub, [&] { return run_check(scan_options, check_args); }});
   }
-  commands.push_back(
-      not_built(app, "scan", "bulk scan of a domain list into SQLite", &scan_options));
+  ScanArgs scan_args;
+  {
+    auto* sub = app.add_subcommand("scan", "bulk scan of a domain list into SQLite");
+    add_scan_options(*sub, scan_options);
+    add_scan_arguments(*sub, scan_args);
+    commands.push_back({sub, [&] { return run_scan(scan_options, scan_args); }});
+  }
   commands.push_back(
       not_built(app, "validate", "nightly validation of a STARTTLS policy list", &scan_options));
   commands.push_back(

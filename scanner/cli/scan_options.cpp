@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -34,6 +36,23 @@ std::string ScanOptions::ehlo_name() const {
     return "localhost";
   }
   return host.data();
+}
+
+engine::EngineOptions ScanOptions::engine_options(const probes::tls::TrustStore& trust) const {
+  engine::EngineOptions out;
+  out.threads = threads != 0 ? threads : std::max(1U, std::thread::hardware_concurrency());
+  out.concurrency = engine::fit_concurrency(concurrency);
+  out.per_ip = per_ip;
+  out.retry_delay = std::chrono::milliseconds(static_cast<std::int64_t>(retry_delay_s * 1000.0));
+  out.resolver.servers = resolvers();
+  out.resolver.timeout = timeout();
+  out.probe.port = smtp_port;
+  out.probe.ehlo_name = ehlo_name();
+  out.probe.step_timeout = timeout();
+  out.probe.greeting_timeout = greeting_timeout();
+  out.probe.allow_private = allow_private;
+  out.trust = &trust;
+  return out;
 }
 
 void add_scan_options(CLI::App& app, ScanOptions& options) {
@@ -72,6 +91,15 @@ void add_scan_options(CLI::App& app, ScanOptions& options) {
   app.add_option("--concurrency", options.concurrency, "probes in flight")
       ->capture_default_str()
       ->check(CLI::Range(1U, 1000000U));
+  app.add_option("--threads", options.threads, "scanning threads (default: one per core)")
+      ->check(CLI::Range(1U, 256U));
+  app.add_option("--per-ip", options.per_ip, "connections open to one address at a time")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 100U));
+  app.add_option("--retry-delay", options.retry_delay_s,
+                 "seconds before an undetermined (error) domain is observed again, once")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--ehlo", options.ehlo, "name sent in EHLO (default: this host's name)");
   app.add_flag("--json", options.json, "print JSON Lines, one object per domain");
 }

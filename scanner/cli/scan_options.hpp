@@ -9,6 +9,7 @@
 
 #include <CLI/App.hpp>
 
+#include "scanner/engine/engine.hpp"
 #include "scanner/net/server_address.hpp"
 
 namespace mx::cli {
@@ -22,6 +23,9 @@ struct ScanOptions {
   double timeout_s = 10.0;
   double greeting_timeout_s = 30.0;
   unsigned concurrency = 1000;
+  unsigned threads = 0;  // 0: one per core
+  unsigned per_ip = 2;
+  double retry_delay_s = 10.0;
   std::string ehlo;  // empty: this machine's host name
   bool json = false;
 
@@ -30,6 +34,8 @@ struct ScanOptions {
   [[nodiscard]] std::chrono::milliseconds timeout() const;
   [[nodiscard]] std::chrono::milliseconds greeting_timeout() const;
   [[nodiscard]] std::string ehlo_name() const;
+  // The engine's settings from these options; `trust` must outlive the engine.
+  [[nodiscard]] engine::EngineOptions engine_options(const probes::tls::TrustStore& trust) const;
 };
 
 // Adds the shared options to a subcommand, storing into `options` (which must outlive `app`).

@@ -6,6 +6,14 @@
 //
 // Thread safety: distinct objects safe; shared objects unsafe. A Resolver and every awaitable it
 // returns must be used from the thread running its io_context (one resolver per shard thread).
+//
+// Every lookup ends in an answer, never an exception for what a server does:
+// * Cancelled through its coroutine's cancellation slot (terminal, partial or total), a lookup
+//   completes at once with Outcome::error and detail "cancelled"; c-ares keeps the query until it
+//   ends and its answer is then dropped. As always in Boost 1.81, the cancelled coroutine's next
+//   co_await throws operation_aborted.
+// * A Resolver destroyed with lookups in flight completes them (through the io_context) with
+//   Outcome::error and c-ares' "Channel is being destroyed". The io_context must outlive it.
 
 #include <chrono>
 #include <memory>

@@ -7,8 +7,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "scanner/engine/scan_env.hpp"
-
 namespace mx::engine {
 
 namespace asio = boost::asio;
@@ -23,11 +21,17 @@ struct EndpointCache::Entry {
   asio::steady_timer ready;
 };
 
-asio::awaitable<probes::AddressObservation> EndpointCache::observe(ScanEnv& env, std::string host,
-                                                                   asio::ip::address ip) {
-  Key key{ip, env.probe.port, host};
-  auto it = entries_.find(key);
-  if (it != entries_.end()) {
+EndpointCache::EndpointCache(probes::tls::TlsClient& tls, const probes::tls::TrustStore& trust,
+                             probes::smtp::ProbeConfig probe, unsigned per_ip)
+    : tls_(tls), trust_(trust), probe_(std::move(probe)), limiter_(per_ip) {}
+
+EndpointCache::~EndpointCache() = default;
+
+asio::awaitable<probes::AddressObservation> EndpointCache::observe(std::string host,
+                                                                   asio::ip::address ip,
+                                                                   int attempt) {
+  Key key{ip, host, attempt};
+  if (auto it = entries_.find(key); it != entries_.end()) {
     const std::shared_ptr<Entry> entry = it->second;
     while (!entry->done) {
       auto waited = co_await entry->ready.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -41,13 +45,15 @@ asio::awaitable<probes::AddressObservation> EndpointCache::observe(ScanEnv& env,
   entries_.emplace(key, entry);
   ++probes_started_;
 
-  auto config = env.probe;
+  auto config = probe_;
   config.host = host;
   config.ip = ip;
-  co_await probes::smtp::probe_smtp(config, env.tls, entry->result.smtp);
+  co_await limiter_.acquire(ip);
+  co_await probes::smtp::probe_smtp(config, tls_, entry->result.smtp);
+  limiter_.release(ip);
   const auto& tls = entry->result.smtp.tls;
   if (tls && !tls->chain.empty()) {
-    entry->result.certificate = probes::tls::analyse_chain(tls->chain, host, env.trust.store(),
+    entry->result.certificate = probes::tls::analyse_chain(tls->chain, host, trust_.store(),
                                                            std::chrono::system_clock::now());
   }
   entry->done = true;

@@ -8,7 +8,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host) {
+asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, int attempt) {
   auto a = co_await env.resolver.a(host.mx.host);
   host.a = std::move(a);
   auto aaaa = co_await env.resolver.aaaa(host.mx.host);
@@ -20,14 +20,15 @@ asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host) 
     addresses.resize(kMaxAddressesPerHost);
   }
   for (const auto& ip : addresses) {
-    auto observed = co_await env.endpoints.observe(env, host.mx.host, ip);
+    auto observed = co_await env.endpoints.observe(host.mx.host, ip, attempt);
     host.addresses.push_back(std::move(observed));
   }
 }
 
 }  // namespace
 
-asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::string domain) {
+asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::string domain,
+                                                          int attempt) {
   probes::DomainObservation out;
   out.domain = domain;
   auto mx = co_await env.resolver.mx(domain);
@@ -46,7 +47,7 @@ asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::str
     }
   }
   for (auto& host : out.hosts) {
-    co_await observe_host(env, host);
+    co_await observe_host(env, host, attempt);
   }
   co_return out;
 }

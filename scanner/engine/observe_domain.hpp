@@ -16,7 +16,9 @@ namespace mx::engine {
 inline constexpr std::size_t kMaxHosts = 20;
 inline constexpr std::size_t kMaxAddressesPerHost = 10;
 
-// `env` is owned by the shard and outlives the coroutine. `domain` is canonical.
-boost::asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::string domain);
+// `env` is owned by the shard and outlives the coroutine. `domain` is canonical. `attempt` 2 is
+// the retry of an undetermined result: endpoints are probed afresh (once, shared).
+boost::asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::string domain,
+                                                                 int attempt = 1);
 
 }  // namespace mx::engine

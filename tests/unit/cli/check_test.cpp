@@ -111,6 +111,8 @@ class World {
                                   "3",
                                   "--greeting-timeout",
                                   "0.5",
+                                  "--retry-delay",
+                                  "0",
                                   "--ehlo",
                                   "scanner.test"};
     if (json) {

@@ -162,3 +162,18 @@ TEST_CASE("judge_domain: a host's checks are the worst over its addresses", "[un
   CHECK(host_result.status == Status::fail);
   CHECK(result.status == Status::fail);
 }
+
+TEST_CASE("only undetermined results that a second look may change are retried", "[unit]") {
+  mx::judge::DomainResult d;
+  d.status = Status::error;
+  d.checks = {Check{"mx", Status::error, "timeout", ""}};
+  CHECK(mx::judge::worth_retrying(d));
+  d.checks = {Check{"mx", Status::pass, "ok", ""}};
+  auto& h = d.mx.emplace_back(host(Status::error));
+  h.checks = {Check{"address", Status::error, "forbidden", ""}};
+  CHECK_FALSE(mx::judge::worth_retrying(d));
+  h.checks.push_back(Check{"connect", Status::error, "timeout", ""});
+  CHECK(mx::judge::worth_retrying(d));
+  d.status = Status::fail;
+  CHECK_FALSE(mx::judge::worth_retrying(d));
+}

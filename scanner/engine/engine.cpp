@@ -1,0 +1,304 @@
+#include "scanner/engine/engine.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/functional/hash.hpp>
+
+#include "judge/domain_rules.hpp"
+#include "scanner/engine/observe_domain.hpp"
+
+namespace mx::engine {
+
+namespace asio = boost::asio;
+
+namespace {
+
+struct Shard;
+
+// Sends each endpoint to the shard that owns it, so that every endpoint is probed once per scan
+// whichever shard's domain asks first; the owner runs the probe on its own thread.
+class Router : public EndpointSource {
+ public:
+  Router(std::vector<std::unique_ptr<Shard>>& shards, std::size_t self)
+      : shards_(shards), self_(self) {}
+  asio::awaitable<probes::AddressObservation> observe(std::string host, asio::ip::address ip,
+                                                      int attempt) override;
+
+ private:
+  std::vector<std::unique_ptr<Shard>>& shards_;
+  std::size_t self_;
+};
+
+struct Shard {
+  Shard(const EngineOptions& options, std::vector<std::unique_ptr<Shard>>& shards, std::size_t self)
+      : resolver(io, options.resolver),
+        cache(tls, *options.trust, options.probe, options.per_ip),
+        router(shards, self),
+        env{resolver, router} {}
+
+  asio::io_context io{1};  // first member: destroyed last, after what runs on it
+  dns::Resolver resolver;
+  probes::tls::TlsClient tls;
+  EndpointCache cache;
+  Router router;
+  ScanEnv env;
+  std::thread thread;
+};
+
+std::size_t owner_of(const asio::ip::address& ip, const std::string& host, std::size_t shards) {
+  std::size_t seed = std::hash<std::string>{}(ip.to_string());
+  boost::hash_combine(seed, host);
+  return seed % shards;
+}
+
+asio::awaitable<probes::AddressObservation> Router::observe(std::string host, asio::ip::address ip,
+                                                            int attempt) {
+  auto& owner = *shards_[owner_of(ip, host, shards_.size())];
+  if (&owner == shards_[self_].get()) {
+    auto local = co_await owner.cache.observe(std::move(host), ip, attempt);
+    co_return local;
+  }
+  // The probe runs on the owner's thread; the result comes back to this coroutine's executor.
+  auto remote = co_await asio::co_spawn(owner.io, owner.cache.observe(std::move(host), ip, attempt),
+                                        asio::use_awaitable);
+  co_return remote;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  explicit Impl(EngineOptions o) : options(std::move(o)) {}
+
+  EngineOptions options;
+  std::vector<std::unique_ptr<Shard>> shards;
+  const std::vector<std::string>* domains = nullptr;
+  const Sink* sink = nullptr;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> in_flight{0};
+  std::atomic<std::uint64_t> pass{0};
+  std::atomic<std::uint64_t> warn{0};
+  std::atomic<std::uint64_t> fail{0};
+  std::atomic<std::uint64_t> error{0};
+  std::mutex sink_mutex;  // the sink sees one outcome at a time
+
+  // The control loop runs on run()'s caller: signals, progress, the grace period, the end.
+  asio::io_context control{1};
+  std::optional<asio::steady_timer> grace_timer;
+  bool finished = false;
+
+  void count(judge::Status status) {
+    switch (status) {
+      case judge::Status::pass:
+        ++pass;
+        break;
+      case judge::Status::warn:
+        ++warn;
+        break;
+      case judge::Status::fail:
+        ++fail;
+        break;
+      case judge::Status::error:
+      case judge::Status::skipped:
+        ++error;
+        break;
+    }
+  }
+
+  // On the control loop: the run ends when every domain is reported, or when stopping and
+  // nothing is in flight.
+  void maybe_finish() {
+    if (!finished && (done.load() == domains->size() || (stopping && in_flight.load() == 0))) {
+      finish();
+    }
+  }
+
+  void finish() {
+    finished = true;
+    control.stop();
+  }
+
+  // Any thread: the outcome of one domain is in.
+  void domain_done() {
+    asio::post(control, [this] { maybe_finish(); });
+  }
+
+  void begin_stop(std::chrono::milliseconds grace) {
+    if (stopping.exchange(true)) {
+      finish();  // a second request: abandon at once
+      return;
+    }
+    grace_timer.emplace(control, grace);
+    grace_timer->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) {
+        finish();  // in-flight domains are abandoned, not reported
+      }
+    });
+    maybe_finish();
+  }
+};
+
+namespace {
+
+// `impl` and `shard` outlive the shard's io_context run.
+asio::awaitable<void> scan_one(Engine::Impl& impl, Shard& shard, std::size_t index) {
+  DomainOutcome outcome;
+  outcome.index = index;
+  const auto& domain = (*impl.domains)[index];
+  auto observed = co_await observe_domain(shard.env, domain, 1);
+  outcome.observation = std::move(observed);
+  outcome.result = judge::judge_domain(outcome.observation);
+  if (outcome.result.status == judge::Status::error && judge::worth_retrying(outcome.result) &&
+      !impl.stopping) {
+    // Undetermined: timeouts, SERVFAIL and 4xx are often passing states. Look again once.
+    asio::steady_timer delay(shard.io, impl.options.retry_delay);
+    auto waited = co_await delay.async_wait(asio::as_tuple(asio::use_awaitable));
+    (void)waited;
+    auto again = co_await observe_domain(shard.env, domain, 2);
+    outcome.observation = std::move(again);
+    outcome.result = judge::judge_domain(outcome.observation);
+    outcome.attempts = 2;
+  }
+  impl.count(outcome.result.status);
+  {
+    std::lock_guard lock(impl.sink_mutex);
+    (*impl.sink)(std::move(outcome));
+  }
+  ++impl.done;
+}
+
+asio::awaitable<void> feeder(Engine::Impl& impl, Shard& shard) {
+  while (!impl.stopping) {
+    const std::size_t index = impl.next++;
+    if (index >= impl.domains->size()) {
+      break;
+    }
+    ++impl.in_flight;
+    co_await scan_one(impl, shard, index);
+    --impl.in_flight;
+    impl.domain_done();
+  }
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Engine::~Engine() = default;
+
+bool Engine::run(const std::vector<std::string>& domains, const Sink& sink, RunHooks hooks) {
+  auto& impl = *impl_;
+  impl.domains = &domains;
+  impl.sink = &sink;
+  const std::size_t threads = std::max(1U, impl.options.threads);
+  for (std::size_t i = 0; i < threads; ++i) {
+    impl.shards.push_back(std::make_unique<Shard>(impl.options, impl.shards, i));
+  }
+  const std::size_t feeders = std::min(std::max<std::size_t>(impl.options.concurrency, 1),
+                                       std::max<std::size_t>(domains.size(), 1));
+  for (std::size_t i = 0; i < feeders; ++i) {
+    auto& shard = *impl.shards[i % threads];
+    asio::co_spawn(shard.io, feeder(impl, shard), asio::detached);
+  }
+  // An idle shard still probes the endpoints it owns for the others: every shard runs until the
+  // end of the run.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& shard : impl.shards) {
+    guards.push_back(asio::make_work_guard(shard->io));
+  }
+
+  std::optional<asio::signal_set> signals;
+  if (hooks.handle_signals) {
+    signals.emplace(impl.control, SIGINT, SIGTERM);
+    signals->async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) {
+        return;
+      }
+      impl.begin_stop(hooks.grace);
+      signals->async_wait([&](const boost::system::error_code& again, int) {
+        if (!again) {
+          impl.finish();
+        }
+      });
+    });
+  }
+  asio::steady_timer progress_timer(impl.control);
+  std::function<void()> tick = [&] {
+    progress_timer.expires_after(hooks.progress_interval);
+    progress_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec && !impl.finished) {
+        hooks.progress(stats());
+        tick();
+      }
+    });
+  };
+  if (hooks.progress) {
+    tick();
+  }
+  asio::post(impl.control, [&] { impl.maybe_finish(); });
+
+  for (auto& shard : impl.shards) {
+    shard->thread = std::thread([&io = shard->io] { io.run(); });
+  }
+  impl.control.run();
+
+  guards.clear();
+  const bool complete = impl.done.load() == domains.size();
+  for (auto& shard : impl.shards) {
+    shard->io.stop();  // abandons what is still in flight after the grace period
+  }
+  for (auto& shard : impl.shards) {
+    shard->thread.join();
+  }
+  impl.shards.clear();
+  return complete;
+}
+
+void Engine::stop(std::chrono::milliseconds grace) {
+  asio::post(impl_->control, [impl = impl_.get(), grace] { impl->begin_stop(grace); });
+}
+
+EngineStats Engine::stats() const {
+  const auto& impl = *impl_;
+  EngineStats s;
+  s.done = impl.done;
+  s.in_flight = impl.in_flight;
+  s.pass = impl.pass;
+  s.warn = impl.warn;
+  s.fail = impl.fail;
+  s.error = impl.error;
+  s.total = impl.domains != nullptr ? impl.domains->size() : 0;
+  return s;
+}
+
+std::size_t fit_concurrency(std::size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return wanted;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  // Each in-flight domain holds at most one SMTP socket; keep room for DNS, the database and
+  // the standard streams.
+  const auto available = limit.rlim_cur > 128 ? limit.rlim_cur - 128 : 16;
+  return std::min<std::size_t>(wanted, available);
+}
+
+}  // namespace mx::engine

@@ -1,0 +1,99 @@
+#pragma once
+// The scanning engine shared by every command: N shards, each a thread with its own io_context,
+// c-ares channel, TLS client and endpoint cache; work crosses shards only by posting. Domains are
+// fed from the input as they finish (at most `concurrency` in flight in all), so memory does not
+// grow with the input. An endpoint (address, port, SNI name) is probed by the shard that owns it
+// (a stable hash), once per scan, for every domain that uses it, with at most `per_ip`
+// connections open to one address. A domain judged `error` is observed again once after
+// `retry_delay` before it is reported. stop() stops feeding; in-flight domains finish, or are
+// abandoned once the grace period ends (they are not reported, so a resumed run redoes them).
+//
+// @par Thread Safety
+// run() blocks its caller; stop() and stats() may be called from any thread. The sink is called
+// on shard threads, one call at a time per shard: it must be thread-safe across shards.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "judge/result.hpp"
+#include "probes/domain_observation.hpp"
+#include "probes/smtp/probe.hpp"
+#include "probes/tls/trust_store.hpp"
+#include "scanner/dns/resolver.hpp"
+
+namespace mx::engine {
+
+struct EngineOptions {
+  unsigned threads = 1;
+  std::size_t concurrency = 1000;  // domains in flight, over all shards
+  unsigned per_ip = 2;
+  std::chrono::milliseconds retry_delay{30'000};
+  dns::ResolverOptions resolver;
+  probes::smtp::ProbeConfig probe;  // host and ip are set per probe
+  const probes::tls::TrustStore* trust = nullptr;
+};
+
+struct DomainOutcome {
+  std::size_t index = 0;  // position in run()'s input
+  probes::DomainObservation observation;
+  judge::DomainResult result;
+  int attempts = 1;
+};
+
+using Sink = std::function<void(DomainOutcome&&)>;
+
+struct EngineStats {
+  std::uint64_t total = 0;
+  std::uint64_t done = 0;
+  std::uint64_t in_flight = 0;
+  std::uint64_t pass = 0;
+  std::uint64_t warn = 0;
+  std::uint64_t fail = 0;
+  std::uint64_t error = 0;
+};
+
+// What run() does on its caller's thread besides waiting.
+struct RunHooks {
+  // SIGINT/SIGTERM stop feeding; in-flight domains get `grace` to finish; a second signal
+  // abandons them at once.
+  bool handle_signals = false;
+  std::chrono::milliseconds grace{10'000};
+  // Called every progress_interval while running (on run()'s caller's thread).
+  std::function<void(const EngineStats&)> progress;
+  std::chrono::milliseconds progress_interval{1000};
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Observes and judges every domain, calling `sink` with each outcome; returns when all are done
+  // or, after stop(), when in-flight work has finished or been abandoned. Returns false when it
+  // stopped early.
+  bool run(const std::vector<std::string>& domains, const Sink& sink, RunHooks hooks = {});
+
+  // Stop feeding new domains; abandon in-flight ones after `grace`. Safe from any thread, and
+  // from a signal-handling context that only sets flags (it takes no lock).
+  void stop(std::chrono::milliseconds grace);
+
+  [[nodiscard]] EngineStats stats() const;
+
+  struct Impl;  // opaque; public only so that the shard coroutines in engine.cpp can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The largest number of domains in flight that RLIMIT_NOFILE allows (each in-flight probe holds a
+// socket), after raising the soft limit to the hard one.
+[[nodiscard]] std::size_t fit_concurrency(std::size_t wanted);
+
+}  // namespace mx::engine
