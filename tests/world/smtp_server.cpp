@@ -384,6 +384,12 @@ asio::awaitable<Next> SmtpServer::Impl::start_tls(std::shared_ptr<Impl> self,
   // commands inside TLS.
   connection->input.clear();
   if (!behaviour.garbage_instead_of_tls.empty()) {
+    std::array<char, 4096> client_hello{};
+    const auto got =
+        co_await connection->socket.async_read_some(asio::buffer(client_hello), use_tuple);
+    if (std::get<0>(got) || self->stopped) {
+      co_return Next::close;
+    }
     const bool wrote = co_await write(connection, behaviour.garbage_instead_of_tls, chunk);
     co_return wrote ? Next::silence : Next::close;
   }

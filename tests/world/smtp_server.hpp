@@ -111,8 +111,10 @@ struct SmtpBehaviour {
   // A 2xx code starts TLS once written (unless close_after); any other code leaves the dialogue
   // in plaintext (454, 5xx).
   SmtpResponse starttls = smtp_reply(220, {"2.0.0 Ready to start TLS"});
-  // Non-empty: after a 2xx to STARTTLS, these bytes are written instead of a TLS handshake, then
-  // the server is silent until the client closes.
+  // Non-empty: after a 2xx to STARTTLS, the server waits for the client's first bytes (its
+  // ClientHello) and answers them with these bytes instead of a TLS handshake, then is silent
+  // until the client closes. Answering the ClientHello, rather than writing right behind the 220,
+  // makes the client's handshake see the garbage: a client discards what came with the 220.
   std::string garbage_instead_of_tls;
   std::optional<SmtpTls> tls;
   // The EHLO reply inside TLS.
