@@ -98,8 +98,8 @@ struct Policy {
   Mode mode = Mode::none;
   std::uint32_t max_age = 0;            // seconds, at most max_age_cap
   std::vector<std::string> mx;          // valid patterns, in order, as written (WSP trimmed)
-  std::vector<std::string> invalid_mx;  // the other mx values, in order, as written
-  std::vector<Extension> extensions;    // unknown fields, in order, as written
+  std::vector<std::string> invalid_mx;  // the other mx values, in order, as written: any octet
+  std::vector<Extension> extensions;    // unknown fields, in order; values unchecked, any octet
   std::vector<PolicyFinding> findings;  // tolerated findings, each once, in order of occurrence
 
   bool operator==(const Policy&) const = default;

@@ -64,8 +64,8 @@ struct FieldList {
 // `rest`: the record after its version token, so empty or starting with *WSP ";".
 [[nodiscard]] FieldList split_fields(std::string_view rest);
 
-// `text` made safe to quote in a message: at most `max_octets` octets of it (then "..."), every
-// octet outside printable ASCII written as \xNN, in double quotes.
+// `text` made safe to quote in a message: at most `max_octets` octets of it (then "..."), in
+// double quotes, with every octet outside printable ASCII, and '"' and '\', written as \xNN.
 [[nodiscard]] std::string quoted(std::string_view text, std::size_t max_octets = 64);
 
 }  // namespace mx::probes::mta_sts
