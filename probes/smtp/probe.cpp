@@ -20,6 +20,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/system/errc.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "scanner/net/special_addresses.hpp"
 
@@ -96,6 +97,15 @@ struct ReplyRead {
   std::optional<Violation> violation;
 };
 
+// Cancellation comes from the caller (a budget, a stop), never from the peer: it ends the
+// coroutine with an exception, as Boost 1.81 does anyway at the next co_await, so that the caller
+// unwinds too. probe_smtp records it in the observation on the way out.
+void rethrow_cancellation(const error_code& ec) {
+  if (ec == asio::error::operation_aborted) {
+    throw boost::system::system_error(ec);
+  }
+}
+
 bool is_close(const error_code& ec) {
   return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
 }
@@ -116,6 +126,7 @@ asio::awaitable<ReplyRead> read_reply(Layer<Stream>& layer) {
     }
     auto result = co_await layer.stream.async_read_some(layer.buffer.prepare(), use_tuple);
     auto& [ec, octets] = result;
+    rethrow_cancellation(ec);
     if (ec) {
       // A close in the middle of a reply is the peer's malformed reply, not just a close.
       if (is_close(ec) && layer.parser.buffered_bytes() != 0) {
@@ -136,18 +147,27 @@ asio::awaitable<ReplyRead> exchange(Layer<Stream>& layer, std::string_view comma
   std::string line(command);
   line += "\r\n";
   auto written = co_await asio::async_write(layer.stream, asio::buffer(line), use_tuple);
-  if (const error_code ec = std::get<0>(written); ec) {
-    co_return ReplyRead{.reply = {}, .error = ec, .violation = {}};
+  const error_code write_error = std::get<0>(written);
+  rethrow_cancellation(write_error);
+  if (write_error) {
+    co_return ReplyRead{.reply = {}, .error = write_error, .violation = {}};
   }
   ReplyRead read = co_await read_reply(layer);
   co_return read;
 }
 
-// Best effort, as an MTA leaves: whatever becomes of QUIT does not change the observation.
+// Best effort, as an MTA leaves: whatever becomes of QUIT does not change the observation, which
+// is complete by then; even a cancellation meanwhile is left to the caller's next co_await.
 template <class Stream>
 asio::awaitable<void> quit(Layer<Stream>& layer, milliseconds timeout) {
-  const ReplyRead ignored = co_await exchange(layer, "QUIT", timeout);
-  static_cast<void>(ignored);
+  try {
+    const ReplyRead ignored = co_await exchange(layer, "QUIT", timeout);
+    static_cast<void>(ignored);
+  } catch (const boost::system::system_error& error) {
+    if (error.code() != asio::error::operation_aborted) {
+      throw;
+    }
+  }
 }
 
 void record_failure(Observation& out, const ReplyRead& read) {
@@ -290,27 +310,29 @@ asio::awaitable<bool> plaintext_dialogue(const ProbeConfig& config, Layer<beast:
 asio::awaitable<void> tls_dialogue(const ProbeConfig& config, Layer<TlsStream>& layer,
                                    Observation& out) {
   out.stage = Stage::tls_handshake;
-  TlsObservation& tls = out.tls.emplace();
+  TlsObservation& facts = out.tls.emplace();
   if (!tls::set_sni(layer.stream.native_handle(), config.host)) {
     out.ending = Ending::tls_failed;
-    tls.failure = "OpenSSL refused the host name as SNI";
-    out.detail = tls.failure;
+    facts.failure = "OpenSSL refused the host name as SNI";
+    out.detail = facts.failure;
     co_return;
   }
   layer.socket.expires_after(config.step_timeout);
   auto handshake = co_await layer.stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
-  if (const error_code ec = std::get<0>(handshake); ec) {
+  const error_code ec = std::get<0>(handshake);
+  rethrow_cancellation(ec);
+  if (ec) {
     out.ending = ending_for(out.stage, ec);
-    tls.failure = tls::handshake_failure_text(ec);
-    out.detail = tls.failure;
+    facts.failure = tls::handshake_failure_text(ec);
+    out.detail = facts.failure;
     co_return;
   }
   tls::Session session = tls::read_session(layer.stream.native_handle());
-  tls.version = std::move(session.version);
-  tls.version_number = session.version_number;
-  tls.cipher = std::move(session.cipher);
-  tls.group = std::move(session.group);
-  tls.chain = std::move(session.chain);
+  facts.version = std::move(session.version);
+  facts.version_number = session.version_number;
+  facts.cipher = std::move(session.cipher);
+  facts.group = std::move(session.group);
+  facts.chain = std::move(session.chain);
 
   out.stage = Stage::ehlo_tls;
   const std::string ehlo_command = "EHLO " + config.ehlo_name;
@@ -366,7 +388,6 @@ asio::awaitable<void> probe_smtp(ProbeConfig config, tls::TlsClient& tls, Observ
   out.ip = config.ip;
   out.port = config.port;
 
-  out.stage = Stage::connect;
   if (!net::may_connect(config.ip, config.allow_private)) {
     out.ending = Ending::forbidden;
     const std::optional<net::SpecialBlock> block = net::special_block(config.ip);
@@ -378,30 +399,41 @@ asio::awaitable<void> probe_smtp(ProbeConfig config, tls::TlsClient& tls, Observ
     co_return;
   }
 
+  out.stage = Stage::connect;
   const ElapsedRecorder elapsed(out);
-  const asio::any_io_executor executor = co_await asio::this_coro::executor;
-  beast::tcp_stream socket(executor);
-  socket.expires_after(config.step_timeout);
-  const asio::ip::tcp::endpoint peer(config.ip, config.port);
-  auto connected = co_await socket.async_connect(peer, use_tuple);
-  if (const error_code ec = std::get<0>(connected); ec) {
-    out.ending = ending_for(out.stage, ec);
-    out.detail = ec.message();
-    co_return;
-  }
+  try {
+    const asio::any_io_executor executor = co_await asio::this_coro::executor;
+    beast::tcp_stream socket(executor);
+    socket.expires_after(config.step_timeout);
+    const asio::ip::tcp::endpoint peer(config.ip, config.port);
+    auto connected = co_await socket.async_connect(peer, use_tuple);
+    const error_code ec = std::get<0>(connected);
+    rethrow_cancellation(ec);
+    if (ec) {
+      out.ending = ending_for(out.stage, ec);
+      out.detail = ec.message();
+      co_return;
+    }
 
-  ReadBuffer buffer;
-  Layer<beast::tcp_stream> plaintext{
-      .stream = socket, .socket = socket, .buffer = buffer, .parser = ReplyParser(config.limits)};
-  const bool start_tls = co_await plaintext_dialogue(config, plaintext, out);
-  if (!start_tls) {
-    co_return;
-  }
+    ReadBuffer buffer;
+    Layer<beast::tcp_stream> plaintext{
+        .stream = socket, .socket = socket, .buffer = buffer, .parser = ReplyParser(config.limits)};
+    const bool start_tls = co_await plaintext_dialogue(config, plaintext, out);
+    if (!start_tls) {
+      co_return;
+    }
 
-  TlsStream stream(socket, tls.context());
-  Layer<TlsStream> secure{
-      .stream = stream, .socket = socket, .buffer = buffer, .parser = ReplyParser(config.limits)};
-  co_await tls_dialogue(config, secure, out);
+    TlsStream stream(socket, tls.context());
+    Layer<TlsStream> secure{
+        .stream = stream, .socket = socket, .buffer = buffer, .parser = ReplyParser(config.limits)};
+    co_await tls_dialogue(config, secure, out);
+  } catch (const boost::system::system_error& error) {
+    if (error.code() == asio::error::operation_aborted) {
+      out.ending = Ending::io_error;
+      out.detail = "cancelled";
+    }
+    throw;
+  }
 }
 
 }  // namespace mx::probes::smtp

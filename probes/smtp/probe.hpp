@@ -3,7 +3,8 @@
 // experiences there (RFC 5321 for the dialogue, RFC 3207 for STARTTLS). It observes and never
 // decides: the judge turns the Observation into verdicts.
 //
-//   1. Special-purpose address and no allow_private: ending forbidden, no connection.
+//   1. Special-purpose address and no allow_private: ending forbidden at stage not_started, no
+//      connection.
 //   2. TCP connect (IPv4 or IPv6).
 //   3. The whole greeting, multi-line included, within greeting_timeout (tarpits are common).
 //   4. EHLO; a 5xx falls back to HELO, which carries no extensions and so ends in no_starttls.
@@ -24,8 +25,13 @@
 //
 // Peer failures are data: they end the probe with Observation::ending at Observation::stage,
 // never with an exception. The probe writes each fact into `out` as soon as it is seen and sets
-// `out.stage` before each step, so whatever was observed survives a cancellation of the
-// coroutine (which in Boost 1.81 throws at the next co_await).
+// `out.stage` before each step, so whatever was observed survives a cancellation.
+//
+// Cancellation by the caller (a budget, a stop: bind a cancellation slot to co_spawn) is the one
+// way the coroutine ends with an exception, boost::system::system_error(operation_aborted), as
+// Boost 1.81 does at a cancelled coroutine's next co_await. `out` then holds the facts seen so far,
+// `stage` the step in progress, ending io_error and detail "cancelled". A cancellation during a
+// final QUIT finds the observation complete and is left to the caller's next co_await.
 //
 // @par Thread Safety
 // Distinct objects: Safe. Shared objects: Unsafe. The coroutine must run on the executor of the
@@ -59,7 +65,8 @@ struct ProbeConfig {
 
 // Probes config.ip:config.port and fills `out` (reset first). `tls` and `out` are owned by the
 // caller and must outlive the coroutine; `tls` may be shared by any number of concurrent probes
-// of the same shard. Completes without throwing for anything the peer does.
+// of the same shard. Completes without throwing for anything the peer does; throws only when
+// cancelled (see above).
 boost::asio::awaitable<void> probe_smtp(ProbeConfig config, tls::TlsClient& tls, Observation& out);
 
 // How a socket or TLS error ends the probe at `stage`: the deadline (beast::error::timeout) is

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -16,11 +17,14 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/system/errc.hpp>
 #include <catch2/catch.hpp>
@@ -121,10 +125,10 @@ SmtpBehaviour starttls_server() {
 
 const asio::ip::address loopback = asio::ip::make_address("127.0.0.1");
 
-// Runs probes on its own io_context. The observation and the TLS client are declared before the
-// io_context, so a probe frame left unfinished by a failing test is destroyed (with the
-// io_context) while they still exist. Servers made on `io` are declared after the Harness, so
-// they go first.
+// Runs probes on its own io_context. The observation, the TLS client and the cancellation signal
+// are declared before the io_context, so a probe frame left unfinished by a failing test is
+// destroyed (with the io_context) while they still exist. Servers made on `io` are declared after
+// the Harness, so they go first.
 class Harness {
  public:
   struct Result {
@@ -137,6 +141,7 @@ class Harness {
  private:
   Observation out_;
   TlsClient tls_;
+  asio::cancellation_signal cancel_;
   bool finished_ = false;
   bool threw_ = false;
 
@@ -156,21 +161,34 @@ class Harness {
     return config;
   }
 
-  // Runs one probe to its end, or until `cap` passes.
-  Result run(ProbeConfig config, std::chrono::milliseconds cap = 20s) {
+  // Runs one probe to its end, or until `cap` passes; with `cancel_after`, emits a terminal
+  // cancellation to the probe then, as an engine's budget or stop would.
+  Result run(ProbeConfig config, std::chrono::milliseconds cap = 20s,
+             std::optional<std::chrono::milliseconds> cancel_after = std::nullopt) {
     finished_ = false;
     threw_ = false;
     io.restart();
-    asio::co_spawn(io, probe_smtp(std::move(config), tls_, out_),
-                   [this](const std::exception_ptr& error) {
-                     finished_ = true;
-                     threw_ = error != nullptr;
-                     io.stop();
-                   });
+    asio::steady_timer canceller(io);
+    if (cancel_after) {
+      canceller.expires_after(*cancel_after);
+      canceller.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) {
+          cancel_.emit(asio::cancellation_type::terminal);
+        }
+      });
+    }
+    asio::co_spawn(
+        io, probe_smtp(std::move(config), tls_, out_),
+        asio::bind_cancellation_slot(cancel_.slot(), [this](const std::exception_ptr& error) {
+          finished_ = true;
+          threw_ = error != nullptr;
+          io.stop();
+        }));
     const auto start = std::chrono::steady_clock::now();
     io.run_for(cap);
     const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
+    canceller.cancel();
     return Result{.out = out_, .finished = finished_, .threw = threw_, .wall = wall};
   }
 };
@@ -345,6 +363,29 @@ TEST_CASE("A server that stops answering times out at the step it stopped at", "
   CHECK_FALSE(result.out.detail.empty());
   CHECK(result.out.elapsed >= 300ms);
   CHECK(result.wall < 5s);
+}
+
+TEST_CASE("Facts observed before a cancellation survive it", "[loopback]") {
+  Harness harness;
+  auto behaviour = starttls_server();
+  behaviour.starttls = mx::world::silent_response();
+  SmtpServer server(harness.io, behaviour, loopback);
+  auto config = harness.config_for(server);
+  config.step_timeout = 3s;
+  const auto result = harness.run(config, 20s, 200ms);
+  REQUIRE(result.finished);
+  // Cancellation is the one thing that ends the probe with an exception (operation_aborted).
+  CHECK(result.threw);
+  CHECK(result.out.stage == Stage::starttls);
+  CHECK(result.out.ending == Ending::io_error);
+  CHECK(result.out.detail == "cancelled");
+  REQUIRE(result.out.greeting);
+  CHECK(result.out.greeting->code == 220);
+  REQUIRE(result.out.capabilities);
+  CHECK(result.out.capabilities->starttls());
+  CHECK_FALSE(result.out.starttls);
+  CHECK(result.out.elapsed >= 200ms);
+  CHECK(result.wall < 3s);
 }
 
 TEST_CASE("A 4xx greeting is deferred and a 5xx greeting rejected, then the probe says QUIT",
@@ -627,7 +668,7 @@ TEST_CASE("A special-purpose address is never connected to without allow_private
   const auto result = harness.run(config, 5s);
   REQUIRE(result.finished);
   CHECK(result.out.ending == Ending::forbidden);
-  CHECK(result.out.stage == Stage::connect);
+  CHECK(result.out.stage == Stage::not_started);
   CHECK(result.out.detail.find("special-purpose") != std::string::npos);
   CHECK(result.out.elapsed == 0ms);
   CHECK(server.connections_accepted() == 0);
