@@ -51,6 +51,7 @@ class Resolver {
   boost::asio::awaitable<TxtAnswer> txt(std::string name);
   boost::asio::awaitable<TlsaAnswer> tlsa(std::string name);
 
+  // Queries c-ares still holds, cancelled ones included.
   [[nodiscard]] std::size_t in_flight() const;
 
  private:

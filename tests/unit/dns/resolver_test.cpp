@@ -205,6 +205,13 @@ TEST_CASE("Resolver: an unreachable server is an error with c-ares' cause", "[lo
   CHECK(answer->meta.detail == "Could not contact DNS servers");
 }
 
+TEST_CASE("Resolver: without servers the channel is built from resolv.conf", "[unit]") {
+  // Construction only: a query would leave the loopback world.
+  asio::io_context io;
+  Resolver resolver(io, ResolverOptions{});
+  CHECK(resolver.in_flight() == 0);
+}
+
 TEST_CASE("Resolver: a name that cannot be put in a query is an error", "[loopback]") {
   asio::io_context io;
   world::DnsServer server(io, base_zone(), loopback4());
