@@ -90,6 +90,13 @@ Check judge_mx(const probes::DomainObservation& domain) {
         return make("mx", Status::fail, "null-mx",
                     "null MX: the domain accepts no mail (RFC 7505)");
       }
+      if (domain.hosts.empty()) {
+        // Only root targets, but not the exact RFC 7505 form (e.g. a preference other than 0):
+        // still nowhere to deliver.
+        return make("mx", Status::fail, "null-mx",
+                    "every MX target is the root: the domain accepts no mail (RFC 7505 asks for "
+                    "a single MX 0 .)");
+      }
       if (mx.null_mx_mixed()) {
         return make("mx", Status::warn, "null-mx-mixed",
                     "a null MX is published beside other MX records; the others are checked");

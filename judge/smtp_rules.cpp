@@ -175,6 +175,10 @@ Check judge_certificate(const std::optional<probes::tls::CertificateFacts>& cert
   if (c.expired) {
     return make("certificate", Status::fail, "expired", fmt::format("expired {}", c.not_after));
   }
+  if (c.chain_expired) {
+    return make("certificate", Status::fail, "expired",
+                "a certificate of the served chain above the leaf has expired");
+  }
   if (c.not_yet_valid) {
     return make("certificate", Status::fail, "not-yet-valid",
                 fmt::format("not valid before {}", c.not_before));

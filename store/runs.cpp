@@ -3,7 +3,8 @@
 namespace mx::store {
 
 std::int64_t create_run(Database& db, const RunInfo& info, const std::string& now,
-                        const std::vector<std::string>& domains) {
+                        const std::vector<std::string>& domains,
+                        const std::vector<std::int64_t>& positions) {
   db.exec("BEGIN IMMEDIATE");
   try {
     auto insert = db.prepare(
@@ -23,9 +24,9 @@ std::int64_t create_run(Database& db, const RunInfo& info, const std::string& no
     const auto run = db.last_insert_rowid();
     auto input =
         db.prepare("INSERT INTO run_inputs (run_id, position, domain) VALUES (?1, ?2, ?3)");
-    std::int64_t position = 0;
-    for (const auto& domain : domains) {
-      input.bind(1, run).bind(2, position++).bind(3, std::string_view(domain));
+    for (std::size_t i = 0; i < domains.size(); ++i) {
+      const auto position = positions.empty() ? static_cast<std::int64_t>(i) : positions.at(i);
+      input.bind(1, run).bind(2, position).bind(3, std::string_view(domains[i]));
       input.run();
     }
     db.exec("COMMIT");

@@ -21,9 +21,12 @@ struct RunInfo {
   std::string mxscan_version;
 };
 
-// Creates a run in state 'running' with its input domains, in one transaction.
+// Creates a run in state 'running' with its input domains, in one transaction. `positions`, when
+// given, are the domains' places in the whole input (a shard keeps them, so that merged shards
+// have the unsharded run's order); otherwise 0, 1, 2...
 [[nodiscard]] std::int64_t create_run(Database& db, const RunInfo& info, const std::string& now,
-                                      const std::vector<std::string>& domains);
+                                      const std::vector<std::string>& domains,
+                                      const std::vector<std::int64_t>& positions = {});
 
 // The newest run of the same kind, input digest, shard and options that is not complete.
 [[nodiscard]] std::optional<std::int64_t> find_resumable_run(const Database& db,

@@ -14,6 +14,7 @@
 #include "scanner/cli/resolve_command.hpp"
 #include "scanner/cli/scan_command.hpp"
 #include "scanner/cli/scan_options.hpp"
+#include "scanner/cli/store_commands.hpp"
 #include "scanner/cli/version.hpp"
 
 namespace mx::cli {
@@ -69,7 +70,18 @@ int run(int argc, char** argv) {
       not_built(app, "validate", "nightly validation of a STARTTLS policy list", &scan_options));
   commands.push_back(
       not_built(app, "triage", "judge a queue of submissions to the list", &scan_options));
-  commands.push_back(not_built(app, "export", "export a stored run as CSV or JSON Lines", nullptr));
+  ExportArgs export_args;
+  {
+    auto* sub = app.add_subcommand("export", "export a stored run as CSV or JSON Lines");
+    add_export_arguments(*sub, export_args);
+    commands.push_back({sub, [&] { return run_export(export_args); }});
+  }
+  MergeArgs merge_args;
+  {
+    auto* sub = app.add_subcommand("merge", "combine shard databases into one run");
+    add_merge_arguments(*sub, merge_args);
+    commands.push_back({sub, [&] { return run_merge(merge_args); }});
+  }
   commands.push_back(not_built(app, "report", "render a stored run as a report", nullptr));
   {
     auto* sub = app.add_subcommand(

@@ -101,9 +101,12 @@ int run_scan(const ScanOptions& options, const ScanArgs& args) {
                              problem.text);
   }
   std::vector<std::string> domains;
-  for (auto& domain : list.domains) {
+  std::vector<std::int64_t> positions;  // in the whole input, so merged shards keep its order
+  for (std::size_t i = 0; i < list.domains.size(); ++i) {
+    auto& domain = list.domains[i];
     if (shard.count == 1 || targets::shard_of(domain, shard.count) == shard.index) {
       domains.push_back(std::move(domain));
+      positions.push_back(static_cast<std::int64_t>(i));
     }
   }
   std::cerr << fmt::format(
@@ -149,7 +152,7 @@ int run_scan(const ScanOptions& options, const ScanArgs& args) {
       std::cerr << fmt::format("mxscan scan: resuming run {}: {} stored, {} to go\n", run,
                                domains.size() - todo.size(), todo.size());
     } else {
-      run = store::create_run(db, info, engine::utc_now(), domains);
+      run = store::create_run(db, info, engine::utc_now(), domains, positions);
       todo = domains;
     }
   } catch (const store::StoreError& e) {

@@ -18,4 +18,24 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           std::chrono::milliseconds limit = std::chrono::seconds(60));
 
+// A program running in the background, its output going to files in `dir` (out.txt, err.txt).
+// The destructor kills it (SIGKILL) if it still runs.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::string& dir);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  void signal(int signo) const;
+  // Waits at most `limit`; the exit code, or -1 when killed by a signal or still running.
+  int wait(std::chrono::milliseconds limit);
+  [[nodiscard]] std::string err() const;
+
+ private:
+  int pid_ = -1;
+  std::string dir_;
+  bool reaped_ = false;
+};
+
 }  // namespace mx::test

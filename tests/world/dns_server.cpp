@@ -128,6 +128,8 @@ void DnsServer::Impl::bind(const asio::ip::address& address, std::uint16_t port)
   for (int attempt = 0; attempt < bind_attempts; ++attempt) {
     const udp::endpoint wanted(address, port);
     udp_socket.open(wanted.protocol());
+    // Bursts of a thousand queries must not overflow the kernel's default receive buffer.
+    udp_socket.set_option(asio::socket_base::receive_buffer_size(4 << 20));
     udp_socket.bind(wanted);
     local = udp_socket.local_endpoint();
     const tcp::endpoint stream(address, local.port());

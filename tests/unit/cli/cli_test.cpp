@@ -78,7 +78,7 @@ TEST_CASE("mxscan --version and --help exit 0", "[loopback]") {
   const auto help = mxscan({"--help"});
   CHECK(help.exit_code == 0);
   for (const auto* command :
-       {"check", "scan", "validate", "triage", "export", "report", "resolve"}) {
+       {"check", "scan", "validate", "triage", "export", "report", "resolve", "merge"}) {
     CAPTURE(command);
     CHECK(help.out.find(command) != std::string::npos);
   }

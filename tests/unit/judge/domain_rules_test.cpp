@@ -73,6 +73,11 @@ TEST_CASE("mx check codes", "[unit]") {
     CHECK(check.code == "null-mx");
     CHECK(check.status == Status::fail);
   }
+  SECTION("a root target with another preference is still no mail host") {
+    auto d = domain_with_mx(Outcome::data);
+    d.mx.records = {{10, ""}};
+    CHECK(mx::judge::judge_mx(d).code == "null-mx");
+  }
   SECTION("null MX mixed with real MX") {
     auto d = domain_with_mx(Outcome::data);
     d.mx.records = {{0, ""}, {10, "mx.example.test"}};

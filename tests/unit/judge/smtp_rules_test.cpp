@@ -87,6 +87,8 @@ TEST_CASE("address-level rules give the contract's status and code", "[unit]") {
   auto closed_after_220 = ended(Stage::tls_handshake, Ending::closed);
   auto expired = good_certificate();
   expired.expired = true;
+  auto old_intermediate = good_certificate();
+  old_intermediate.chain_expired = true;
   auto future = good_certificate();
   future.not_yet_valid = true;
   auto untrusted = good_certificate();
@@ -197,6 +199,8 @@ TEST_CASE("address-level rules give the contract's status and code", "[unit]") {
       {"good certificate", completed(), good_certificate(), "certificate", Status::pass, "ok"},
       {"expired", completed(), expired, "certificate", Status::fail, "expired"},
       {"not yet valid", completed(), future, "certificate", Status::fail, "not-yet-valid"},
+      {"expired intermediate", completed(), old_intermediate, "certificate", Status::fail,
+       "expired"},
       {"untrusted", completed(), untrusted, "certificate", Status::fail, "untrusted"},
       {"garbage certificate", completed(), CertificateFacts{}, "certificate", Status::fail,
        "untrusted"},

@@ -420,7 +420,7 @@ TEST_CASE("real-world policies parse", "[unit]") {
   CHECK(none.findings.empty());
 }
 
-TEST_CASE("policy fields come in any order; unknown fields are kept and noted", "[unit]") {
+TEST_CASE("policy fields come in any order, unknown fields are kept and noted", "[unit]") {
   const Policy parsed = policy(
       "max_age: 3600\n"
       "future_field: some value here\n"
@@ -437,7 +437,7 @@ TEST_CASE("policy fields come in any order; unknown fields are kept and noted", 
   CHECK(severity(PolicyFinding::unknown_field) == Severity::notice);
 }
 
-TEST_CASE("a repeated policy field keeps its first value; every mx counts", "[unit]") {
+TEST_CASE("a repeated policy field keeps its first value, every mx counts", "[unit]") {
   const Policy parsed = policy(
       "version: STSv1\n"
       "mode: testing\n"

@@ -151,7 +151,7 @@ TEST_CASE("which TXT records take part in the TLSRPT selection", "[unit]") {
   CHECK(is_tlsrpt_record(text) == selected);
 }
 
-TEST_CASE("no TLSRPT record is absent; two are multiple", "[unit]") {
+TEST_CASE("no TLSRPT record is absent, two are multiple", "[unit]") {
   const TxtFailure absent = tlsrpt_failure({"v=spf1 -all", "v=TLSRPTv2; rua=mailto:a@b.example"});
   CHECK(absent.error == TxtError::absent);
   CHECK(absent.records.empty());

@@ -94,7 +94,7 @@ TEST_CASE("the writer stores every domain pushed, batched, endpoints once per ru
   std::filesystem::remove_all(path.parent_path());
 }
 
-TEST_CASE("an unfinished run is found for resuming; a complete one is not", "[unit]") {
+TEST_CASE("an unfinished run is found for resuming, a complete one is not", "[unit]") {
   const auto path = fresh_path();
   auto db = mx::store::open_for_writing(path);
   const auto info = scan_info();
