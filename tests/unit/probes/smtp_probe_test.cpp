@@ -384,7 +384,8 @@ TEST_CASE("Facts observed before a cancellation survive it", "[loopback]") {
   REQUIRE(result.out.capabilities);
   CHECK(result.out.capabilities->starttls());
   CHECK_FALSE(result.out.starttls);
-  CHECK(result.out.elapsed >= 200ms);
+  CHECK(result.out.elapsed > 0ms);
+  CHECK(result.wall >= 200ms);
   CHECK(result.wall < 3s);
 }
 
