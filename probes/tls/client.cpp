@@ -123,6 +123,9 @@ std::string handshake_failure_text(const boost::system::error_code& ec) {
   if (ec == boost::asio::ssl::error::stream_truncated || ec == boost::asio::error::eof) {
     return "the peer closed the connection during the handshake";
   }
+  // The reason strings come from OpenSSL's tables, loaded once per process (idempotent): without
+  // them the message is only "asio.ssl error".
+  OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr);
   return ec.message();
 }
 
