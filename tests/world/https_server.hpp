@@ -124,9 +124,10 @@ class HttpsServer {
 
   // Listens on exactly (address, port), which must be loopback (IPv4 or IPv6); port 0 picks a
   // free port. Servers on distinct 127.0.0.x addresses may share a port. Throws
-  // std::invalid_argument for a non-loopback address, boost::system::system_error when the bind
-  // fails, std::runtime_error (with OpenSSL's error queue) when a certificate or key file cannot
-  // be loaded.
+  // std::invalid_argument for a non-loopback address, a status outside 100..999 or an oversized
+  // `size` below its body's, boost::system::system_error when the bind fails,
+  // std::runtime_error (with OpenSSL's error queue) when a certificate or key file cannot be
+  // loaded.
   HttpsServer(boost::asio::io_context& io, HttpsBehaviour behaviour,
               boost::asio::ip::address address, std::uint16_t port = 0);
   ~HttpsServer();
