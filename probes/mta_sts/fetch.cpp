@@ -1,0 +1,551 @@
+#include "probes/mta_sts/fetch.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <tuple>
+#include <utility>
+#include <variant>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/system/errc.hpp>
+#include <boost/system/system_error.hpp>
+
+#include "scanner/dns/resolver.hpp"
+#include "scanner/net/special_addresses.hpp"
+
+namespace mx::probes::mta_sts {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+using TlsStream = asio::ssl::stream<beast::tcp_stream&>;
+using ResponseParser = http::response_parser<http::string_body>;
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Room in the read buffer beyond the header limit: one read's worth, so that the header limit,
+// not the buffer, is what a long header runs into, and no read takes more than this past the
+// body limit.
+constexpr std::size_t read_room = 16 * 1024;
+
+// Every step's deadline: step_timeout from when the step starts, never past the budget, which
+// runs from the start of the fetch.
+class Deadlines {
+ public:
+  Deadlines(milliseconds step, milliseconds budget) : step_(step), end_(Clock::now() + budget) {}
+
+  [[nodiscard]] Clock::time_point next_step() const { return std::min(Clock::now() + step_, end_); }
+  [[nodiscard]] Clock::time_point end() const { return end_; }
+  [[nodiscard]] bool budget_spent() const { return Clock::now() >= end_; }
+
+  // Why a step just ended in a timeout.
+  [[nodiscard]] std::string timeout_detail() const {
+    return budget_spent() ? "the fetch's budget ran out" : "the step's deadline passed";
+  }
+
+ private:
+  milliseconds step_;
+  Clock::time_point end_;
+};
+
+// Cancellation comes from the caller (a budget, a stop), never from the peer: it ends the
+// coroutine with an exception, as Boost 1.81 does anyway at the next co_await, so that the caller
+// unwinds too. fetch_policy records it on the way out.
+void rethrow_cancellation(const error_code& ec) {
+  if (ec == asio::error::operation_aborted) {
+    throw boost::system::system_error(ec);
+  }
+}
+
+// Sets PolicyFetch::elapsed however the fetch ends, cancellation included.
+class ElapsedRecorder {
+ public:
+  explicit ElapsedRecorder(PolicyFetch& out) : out_(out), start_(Clock::now()) {}
+  ~ElapsedRecorder() {
+    out_.elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start_);
+  }
+  ElapsedRecorder(const ElapsedRecorder&) = delete;
+  ElapsedRecorder& operator=(const ElapsedRecorder&) = delete;
+
+ private:
+  PolicyFetch& out_;
+  Clock::time_point start_;
+};
+
+// Completes at `deadline`; throws operation_aborted when cancelled first, so that a race it
+// loses never counts it as the winner.
+asio::awaitable<void> sleep_until(Clock::time_point deadline) {
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor, deadline);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+using Lookup = asio::awaitable<dns::AddressAnswer> (dns::Resolver::*)(std::string);
+
+// The answer, or nullopt when `deadline` came first (the lookup is then cancelled, and the
+// resolver drops its answer). `resolver` belongs to the shard.
+asio::awaitable<std::optional<dns::AddressAnswer>> lookup_until(dns::Resolver& resolver,
+                                                                Lookup lookup, std::string host,
+                                                                Clock::time_point deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  auto race = (resolver.*lookup)(std::move(host)) || sleep_until(deadline);
+  auto result = co_await std::move(race);
+  if (result.index() != 0) {
+    co_return std::nullopt;
+  }
+  co_return std::move(std::get<0>(result));
+}
+
+dns::AddressAnswer budget_timeout() {
+  dns::AddressAnswer answer;
+  answer.meta.outcome = dns::Outcome::timeout;
+  answer.meta.detail = "the fetch's budget ran out";
+  return answer;
+}
+
+bool says_no_address(const dns::AddressAnswer& answer) {
+  return answer.meta.outcome == dns::Outcome::nxdomain ||
+         answer.meta.outcome == dns::Outcome::nodata ||
+         (answer.meta.outcome == dns::Outcome::data && answer.addresses.empty());
+}
+
+std::string describe(std::string_view type, const dns::AddressAnswer& answer) {
+  std::string text(type);
+  text += " ";
+  text += dns::to_string(answer.meta.outcome);
+  if (!answer.meta.detail.empty()) {
+    text += " (";
+    text += answer.meta.detail;
+    text += ")";
+  }
+  return text;
+}
+
+asio::awaitable<void> throw_if_cancelled() {
+  const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  if (state.cancelled() != asio::cancellation_type::none) {
+    throw boost::system::system_error(asio::error::operation_aborted);
+  }
+}
+
+// Step 1. The addresses to try, IPv4 first; empty when the fetch ended here. `resolver`,
+// `deadlines` and `out` belong to fetch_policy's frame or the shard.
+asio::awaitable<std::vector<asio::ip::address>> resolve(dns::Resolver& resolver,
+                                                        const Deadlines& deadlines,
+                                                        PolicyFetch& out) {
+  out.stage = FetchStage::resolve;
+  std::vector<asio::ip::address> addresses;
+  const std::optional<dns::AddressAnswer> a =
+      co_await lookup_until(resolver, &dns::Resolver::a, out.host, deadlines.end());
+  out.a = a ? *a : budget_timeout();
+  if (!a) {
+    out.ending = FetchEnding::timeout;
+    out.detail = "the fetch's budget ran out during the A lookup";
+    co_return addresses;
+  }
+  const std::optional<dns::AddressAnswer> aaaa =
+      co_await lookup_until(resolver, &dns::Resolver::aaaa, out.host, deadlines.end());
+  out.aaaa = aaaa ? *aaaa : budget_timeout();
+  // A lookup cancelled by the caller completes as an error answer: no co_await may follow to
+  // throw, so ask.
+  co_await throw_if_cancelled();
+  for (const auto* answer : {&*out.a, &*out.aaaa}) {
+    if (answer->meta.outcome == dns::Outcome::data) {
+      addresses.insert(addresses.end(), answer->addresses.begin(), answer->addresses.end());
+    }
+  }
+  if (!addresses.empty()) {
+    co_return addresses;
+  }
+  if (!aaaa) {
+    out.ending = FetchEnding::timeout;
+    out.detail = "the fetch's budget ran out during the AAAA lookup";
+    co_return addresses;
+  }
+  out.ending = says_no_address(*out.a) && says_no_address(*out.aaaa) ? FetchEnding::no_address
+                                                                     : FetchEnding::dns_error;
+  out.detail = "no address: " + describe("A", *out.a) + ", " + describe("AAAA", *out.aaaa);
+  co_return addresses;
+}
+
+ConnectResult connect_result(FetchEnding ending) {
+  switch (ending) {
+    case FetchEnding::refused:
+      return ConnectResult::refused;
+    case FetchEnding::unreachable:
+      return ConnectResult::unreachable;
+    case FetchEnding::timeout:
+      return ConnectResult::timeout;
+    default:
+      return ConnectResult::io_error;
+  }
+}
+
+// Step 2. True once `socket` is connected. `config`, `deadlines`, `socket`, `addresses` and `out`
+// belong to fetch_policy's frame.
+asio::awaitable<bool> connect(const FetchConfig& config, const Deadlines& deadlines,
+                              beast::tcp_stream& socket,
+                              const std::vector<asio::ip::address>& addresses, PolicyFetch& out) {
+  out.stage = FetchStage::connect;
+  bool tried = false;
+  for (const asio::ip::address& ip : addresses) {
+    if (!net::may_connect(ip, config.allow_private)) {
+      const std::optional<net::SpecialBlock> block = net::special_block(ip);
+      std::string detail = "special-purpose address";
+      if (block) {
+        detail += ": ";
+        detail += block->name;
+      }
+      out.attempts.push_back(
+          ConnectAttempt{.ip = ip, .result = ConnectResult::forbidden, .detail = detail});
+      continue;
+    }
+    if (deadlines.budget_spent()) {
+      out.ending = FetchEnding::timeout;
+      out.detail = deadlines.timeout_detail();
+      co_return false;
+    }
+    tried = true;
+    // A fresh socket for each address: a failed connect may leave it open for another family.
+    socket.close();
+    socket.expires_at(deadlines.next_step());
+    auto connected =
+        co_await socket.async_connect(asio::ip::tcp::endpoint(ip, config.https_port), use_tuple);
+    const error_code ec = std::get<0>(connected);
+    rethrow_cancellation(ec);
+    if (!ec) {
+      out.attempts.push_back(
+          ConnectAttempt{.ip = ip, .result = ConnectResult::connected, .detail = {}});
+      co_return true;
+    }
+    out.ending = ending_for(FetchStage::connect, ec);
+    out.detail = out.ending == FetchEnding::timeout ? deadlines.timeout_detail() : ec.message();
+    out.attempts.push_back(
+        ConnectAttempt{.ip = ip, .result = connect_result(out.ending), .detail = out.detail});
+  }
+  if (!tried) {
+    out.ending = FetchEnding::forbidden;
+    out.detail = "every address of " + out.host + " is special-purpose";
+  }
+  co_return false;
+}
+
+void record_failure(PolicyFetch& out, const Deadlines& deadlines, const error_code& ec) {
+  out.ending = ending_for(out.stage, ec);
+  out.detail = out.ending == FetchEnding::timeout ? deadlines.timeout_detail() : ec.message();
+}
+
+std::optional<std::string> field(const http::response<http::string_body>& response,
+                                 http::field name) {
+  const auto found = response.find(name);
+  if (found == response.end()) {
+    return std::nullopt;
+  }
+  return std::string(found->value());
+}
+
+// Steps 3 to 7, on the connected `socket`. `config`, `deadlines`, `socket` and `out` belong to
+// fetch_policy's frame, `tls` and `trust` to the shard.
+asio::awaitable<void> exchange(const FetchConfig& config, const Deadlines& deadlines,
+                               tls::TlsClient& tls, const tls::TrustStore& trust,
+                               beast::tcp_stream& socket, PolicyFetch& out) {
+  out.stage = FetchStage::tls_handshake;
+  TlsStream stream(socket, tls.context());
+  if (!tls::set_sni(stream.native_handle(), out.host)) {
+    out.ending = FetchEnding::tls_failed;
+    out.tls_failure = "OpenSSL refused the host name as SNI";
+    out.detail = out.tls_failure;
+    co_return;
+  }
+  socket.expires_at(deadlines.next_step());
+  auto handshake = co_await stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  const error_code handshake_error = std::get<0>(handshake);
+  rethrow_cancellation(handshake_error);
+  if (handshake_error) {
+    out.ending = ending_for(out.stage, handshake_error);
+    if (out.ending == FetchEnding::timeout) {
+      out.detail = deadlines.timeout_detail();
+    } else {
+      out.tls_failure = tls::handshake_failure_text(handshake_error);
+      out.detail = out.tls_failure;
+    }
+    co_return;
+  }
+  out.tls = tls::read_session(stream.native_handle());
+  if (!out.tls->chain.empty()) {
+    out.certificate = tls::analyse_chain(out.tls->chain, out.host, trust.store(),
+                                         std::chrono::system_clock::now());
+  }
+
+  out.stage = FetchStage::request;
+  http::request<http::empty_body> request{
+      http::verb::get, beast::string_view(policy_path.data(), policy_path.size()), 11};
+  std::string host_field = out.host;
+  if (config.https_port != 443) {
+    host_field += ":" + std::to_string(config.https_port);
+  }
+  request.set(http::field::host, host_field);
+  request.set(http::field::user_agent, "mxscan");
+  request.set(http::field::connection, "close");
+  socket.expires_at(deadlines.next_step());
+  auto written = co_await http::async_write(stream, request, use_tuple);
+  const error_code write_error = std::get<0>(written);
+  rethrow_cancellation(write_error);
+  if (write_error) {
+    record_failure(out, deadlines, write_error);
+    co_return;
+  }
+
+  out.stage = FetchStage::header;
+  // On the heap: the parser and the buffer would make the coroutine frame large.
+  auto parser = std::make_unique<ResponseParser>();
+  parser->header_limit(static_cast<std::uint32_t>(
+      std::min<std::size_t>(config.header_limit, std::numeric_limits<std::uint32_t>::max())));
+  // The body limit applies to a 200 only; it is set once the status is known, so that a large
+  // error page does not hide its status.
+  parser->body_limit(boost::none);
+  auto buffer = std::make_unique<beast::flat_buffer>(config.header_limit + read_room);
+  socket.expires_at(deadlines.next_step());
+  auto header = co_await http::async_read_header(stream, *buffer, *parser, use_tuple);
+  const error_code header_error = std::get<0>(header);
+  rethrow_cancellation(header_error);
+  if (header_error) {
+    record_failure(out, deadlines, header_error);
+    co_return;
+  }
+  const http::response<http::string_body>& response = parser->get();
+  out.status = response.result_int();
+  out.reason = std::string(response.reason());
+  out.location = field(response, http::field::location);
+  out.content_type = field(response, http::field::content_type);
+  out.text_plain = out.content_type && is_text_plain(*out.content_type);
+  if (const auto declared = parser->content_length()) {
+    out.content_length = *declared;
+  }
+  out.chunked = parser->chunked();
+  if (out.status != 200) {
+    out.stage = FetchStage::done;
+    out.ending = FetchEnding::completed;
+    co_return;
+  }
+
+  out.stage = FetchStage::body;
+  if (out.content_length && *out.content_length > config.body_limit) {
+    out.ending = FetchEnding::too_large;
+    out.detail = "Content-Length " + std::to_string(*out.content_length) + " exceeds " +
+                 std::to_string(config.body_limit) + " octets";
+    co_return;
+  }
+  parser->body_limit(config.body_limit);
+  if (!parser->is_done()) {
+    socket.expires_at(deadlines.next_step());
+    auto read = co_await http::async_read(stream, *buffer, *parser, use_tuple);
+    const error_code body_error = std::get<0>(read);
+    rethrow_cancellation(body_error);
+    out.body_octets = parser->get().body().size();
+    if (body_error) {
+      record_failure(out, deadlines, body_error);
+      if (out.ending == FetchEnding::too_large) {
+        out.detail = "the body exceeds " + std::to_string(config.body_limit) + " octets";
+      }
+      co_return;
+    }
+  }
+  out.body = std::move(parser->get().body());
+  out.body_octets = out.body.size();
+  out.policy = parse_policy(out.body);
+  out.stage = FetchStage::done;
+  out.ending = FetchEnding::completed;
+}
+
+bool is_http_error(const error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::end_of_stream).category();
+}
+
+}  // namespace
+
+std::string_view to_string(FetchStage stage) {
+  switch (stage) {
+    case FetchStage::not_started:
+      return "not_started";
+    case FetchStage::resolve:
+      return "resolve";
+    case FetchStage::connect:
+      return "connect";
+    case FetchStage::tls_handshake:
+      return "tls_handshake";
+    case FetchStage::request:
+      return "request";
+    case FetchStage::header:
+      return "header";
+    case FetchStage::body:
+      return "body";
+    case FetchStage::done:
+      return "done";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(FetchEnding ending) {
+  switch (ending) {
+    case FetchEnding::completed:
+      return "completed";
+    case FetchEnding::no_address:
+      return "no_address";
+    case FetchEnding::dns_error:
+      return "dns_error";
+    case FetchEnding::forbidden:
+      return "forbidden";
+    case FetchEnding::refused:
+      return "refused";
+    case FetchEnding::unreachable:
+      return "unreachable";
+    case FetchEnding::timeout:
+      return "timeout";
+    case FetchEnding::closed:
+      return "closed";
+    case FetchEnding::tls_failed:
+      return "tls_failed";
+    case FetchEnding::http_error:
+      return "http_error";
+    case FetchEnding::too_large:
+      return "too_large";
+    case FetchEnding::io_error:
+      return "io_error";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ConnectResult result) {
+  switch (result) {
+    case ConnectResult::connected:
+      return "connected";
+    case ConnectResult::forbidden:
+      return "forbidden";
+    case ConnectResult::refused:
+      return "refused";
+    case ConnectResult::unreachable:
+      return "unreachable";
+    case ConnectResult::timeout:
+      return "timeout";
+    case ConnectResult::io_error:
+      return "io_error";
+  }
+  return "unknown";
+}
+
+std::string policy_host(std::string_view domain) {
+  if (domain.ends_with('.')) {
+    domain.remove_suffix(1);
+  }
+  std::string host = "mta-sts.";
+  host += domain;
+  return host;
+}
+
+bool is_text_plain(std::string_view content_type) {
+  constexpr std::string_view media_type = "text/plain";
+  const auto is_ows = [](char c) { return c == ' ' || c == '\t'; };
+  while (!content_type.empty() && is_ows(content_type.front())) {
+    content_type.remove_prefix(1);
+  }
+  if (content_type.size() < media_type.size() ||
+      !std::equal(media_type.begin(), media_type.end(), content_type.begin(),
+                  [](char expected, char got) {
+                    return expected == (got >= 'A' && got <= 'Z' ? got - 'A' + 'a' : got);
+                  })) {
+    return false;
+  }
+  content_type.remove_prefix(media_type.size());
+  while (!content_type.empty() && is_ows(content_type.front())) {
+    content_type.remove_prefix(1);
+  }
+  return content_type.empty() || content_type.front() == ';';
+}
+
+FetchEnding ending_for(FetchStage stage, const error_code& ec) {
+  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+    return FetchEnding::timeout;
+  }
+  if (stage == FetchStage::tls_handshake) {
+    return FetchEnding::tls_failed;
+  }
+  if (ec == asio::error::connection_refused) {
+    return FetchEnding::refused;
+  }
+  if (ec == asio::error::network_unreachable || ec == asio::error::host_unreachable ||
+      ec == asio::error::network_down || ec == asio::error::address_family_not_supported ||
+      ec == boost::system::errc::address_not_available) {
+    return FetchEnding::unreachable;
+  }
+  if (ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == asio::error::connection_aborted || ec == asio::error::broken_pipe ||
+      ec == asio::ssl::error::stream_truncated || ec == http::error::end_of_stream ||
+      ec == http::error::partial_message) {
+    return FetchEnding::closed;
+  }
+  if (ec == http::error::body_limit) {
+    return FetchEnding::too_large;
+  }
+  if (is_http_error(ec)) {
+    return FetchEnding::http_error;
+  }
+  return FetchEnding::io_error;
+}
+
+asio::awaitable<void> fetch_policy(FetchConfig config, tls::TlsClient& tls,
+                                   const tls::TrustStore& trust, dns::Resolver& resolver,
+                                   PolicyFetch& out) {
+  out = PolicyFetch{};
+  out.host = policy_host(config.domain);
+  out.port = config.https_port;
+  const ElapsedRecorder elapsed(out);
+  const Deadlines deadlines(config.step_timeout, config.budget);
+  try {
+    const std::vector<asio::ip::address> addresses = co_await resolve(resolver, deadlines, out);
+    if (addresses.empty()) {
+      co_return;
+    }
+    const asio::any_io_executor executor = co_await asio::this_coro::executor;
+    beast::tcp_stream socket(executor);
+    const bool connected = co_await connect(config, deadlines, socket, addresses, out);
+    if (!connected) {
+      co_return;
+    }
+    co_await exchange(config, deadlines, tls, trust, socket, out);
+  } catch (const boost::system::system_error& error) {
+    if (error.code() == asio::error::operation_aborted) {
+      out.ending = FetchEnding::io_error;
+      out.detail = "cancelled";
+    }
+    throw;
+  }
+}
+
+}  // namespace mx::probes::mta_sts
