@@ -330,7 +330,9 @@ void judge_anchor(const ServedChain& chain, Anchor anchor, bool leaf_name_matche
                                 : fmt::format("DANE-TA matched {}", element_name(anchor.element));
   if (match.path_valid && match.name_matches && match.dates_valid) {
     match.status = RecordStatus::matched;
-    match.reason = found + "; the leaf chains to it, its name matches and the path is valid";
+    match.reason = found +
+                   "; the leaf chains to it, the leaf name matches and every certificate of the "
+                   "path is within its validity";
     return;
   }
   std::vector<std::string> failures;
