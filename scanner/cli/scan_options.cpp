@@ -56,6 +56,9 @@ engine::EngineOptions ScanOptions::engine_options(const probes::tls::TrustStore&
 }
 
 void add_scan_options(CLI::App& app, ScanOptions& options) {
+  // A later occurrence of a single-valued option overrides an earlier one, so that scripts can
+  // append to a common set of options.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   const CLI::Validator server_address(
       [](const std::string& text) -> std::string {
         if (net::parse_server_address(text)) {
@@ -67,6 +70,8 @@ void add_scan_options(CLI::App& app, ScanOptions& options) {
   app.add_option("--resolver", options.resolver_args,
                  "DNS resolver to ask (repeatable; default: /etc/resolv.conf)")
       ->type_name("IP[:PORT]")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false)  // one address per --resolver; what follows is a domain
       ->check(server_address);
   app.add_option("--ca-file", options.ca_file,
                  "PEM trust anchors replacing the system store for every TLS connection")

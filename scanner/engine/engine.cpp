@@ -98,6 +98,8 @@ struct Engine::Impl {
 
   // The control loop runs on run()'s caller: signals, progress, the grace period, the end.
   asio::io_context control{1};
+  // Keeps control.run() going until finish(), whatever else is pending.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> control_work;
   std::optional<asio::steady_timer> grace_timer;
   bool finished = false;
 
@@ -129,6 +131,7 @@ struct Engine::Impl {
 
   void finish() {
     finished = true;
+    control_work.reset();
     control.stop();
   }
 
@@ -249,6 +252,7 @@ bool Engine::run(const std::vector<std::string>& domains, const Sink& sink, RunH
   if (hooks.progress) {
     tick();
   }
+  impl.control_work.emplace(impl.control.get_executor());
   asio::post(impl.control, [&] { impl.maybe_finish(); });
 
   for (auto& shard : impl.shards) {

@@ -108,7 +108,7 @@ class World {
             "--ca-file",
             pki_.trust_file().string(),
             "--smtp-port",
-            std::to_string(port_),
+            std::to_string(port_ == 0 ? 25 : port_),
             "--timeout",
             "3",
             "--greeting-timeout",

@@ -168,7 +168,9 @@ TEST_CASE("mxscan check: each address-level code from a server that shows it", "
   }
   {
     // The leaf is served without its intermediate.
-    auto leaf = pki.issue(mx::world::LeafSpec{.dns_names = {"mx.nointermediate.test"}}, "noint");
+    mx::world::LeafSpec spec;
+    spec.dns_names = {"mx.nointermediate.test"};
+    auto leaf = pki.issue(spec, "noint");
     SmtpBehaviour b;
     b.tls = mx::world::SmtpTls{{leaf.cert_file, leaf.key_file}, {}};
     world.add_domain("nointermediate.test", b);

@@ -92,8 +92,7 @@ TEST_CASE("mxscan --version and --help exit 0", "[loopback]") {
 }
 
 TEST_CASE("commands not built yet say so and exit 2", "[loopback]") {
-  const auto command =
-      GENERATE(as<std::string>{}, "check", "scan", "validate", "triage", "export", "report");
+  const auto command = GENERATE(as<std::string>{}, "validate", "triage", "report");
   const auto result = mxscan({command, "example.com"});
   CAPTURE(command, result.err);
   CHECK(result.exit_code == 2);
@@ -184,6 +183,7 @@ TEST_CASE("mxscan resolve: --allow-private, undetermined answers exit 3", "[loop
 
   const auto broken =
       mxscan({"resolve", "--json", "--resolver", dns.resolver(), "example.test", "broken.test"});
+  CAPTURE(broken.err);
   CHECK(broken.exit_code == 3);
   const auto broken_lines = json_lines(broken.out);
   REQUIRE(broken_lines.size() == 2);

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 #include "store/schema.hpp"
@@ -167,6 +168,7 @@ TEST_CASE("mxscan scan: bad input and bad databases exit 2 and change nothing", 
   const auto db = (world.dir() / "scan.db").string();
   const auto missing = mx::test::run_process(scan_args(world, "/nonexistent/list.txt", db));
   CHECK(missing.exit_code == 2);
+  CAPTURE(missing.err);
   CHECK(missing.err.find("/nonexistent/list.txt") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(db));
 

@@ -81,6 +81,7 @@ TEST_CASE("mx check codes", "[unit]") {
   SECTION("null MX mixed with real MX") {
     auto d = domain_with_mx(Outcome::data);
     d.mx.records = {{0, ""}, {10, "mx.example.test"}};
+    d.hosts.emplace_back().mx = {10, "mx.example.test"};
     const auto check = mx::judge::judge_mx(d);
     CHECK(check.code == "null-mx-mixed");
     CHECK(check.status == Status::warn);

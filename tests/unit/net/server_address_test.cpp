@@ -4,7 +4,7 @@
 
 using mx::net::parse_server_address;
 
-TEST_CASE("--resolver accepts IPv4 and IPv6 with or without a port", "[unit]") {
+TEST_CASE("resolver addresses: IPv4 and IPv6 with or without a port", "[unit]") {
   struct Row {
     const char* text;
     const char* expected;
@@ -25,7 +25,7 @@ TEST_CASE("--resolver accepts IPv4 and IPv6 with or without a port", "[unit]") {
   CHECK(parsed->to_string() == row.expected);
 }
 
-TEST_CASE("--resolver rejects what is not IP[:PORT]", "[unit]") {
+TEST_CASE("resolver addresses: rejects what is not IP[:PORT]", "[unit]") {
   const auto text =
       GENERATE(as<std::string>{}, "", "dns.example", "192.0.2.1:", "192.0.2.1:0", "192.0.2.1:65536",
                "192.0.2.1:53x", "192.0.2.256", "[192.0.2.1]:53", "[::1", "[::1]53",
