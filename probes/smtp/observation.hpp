@@ -50,12 +50,12 @@ enum class Ending : std::uint8_t {
 [[nodiscard]] std::string_view to_string(Ending ending);
 
 struct TlsObservation {
-  std::string version;      // "TLSv1.3", "TLSv1.2", ... as negotiated
-  int version_number = 0;   // 0x0304, 0x0303, ...; 0 when the handshake failed
-  std::string cipher;       // "TLS_AES_256_GCM_SHA384"
-  std::string group;        // key exchange group, "X25519"; empty when unknown
+  std::string version;                           // "TLSv1.3", "TLSv1.2", ... as negotiated
+  int version_number = 0;                        // 0x0304, 0x0303, ...; 0 when the handshake failed
+  std::string cipher;                            // "TLS_AES_256_GCM_SHA384"
+  std::string group;                             // key exchange group, "X25519"; empty when unknown
   std::vector<std::vector<std::uint8_t>> chain;  // DER, leaf first, exactly as served
-  std::string failure;      // OpenSSL's reason when the handshake failed, else empty
+  std::string failure;  // OpenSSL's reason when the handshake failed, else empty
 };
 
 struct Observation {
@@ -65,12 +65,12 @@ struct Observation {
 
   Stage stage = Stage::not_started;
   Ending ending = Ending::completed;
-  std::string detail;                    // human-readable cause of the ending
-  std::optional<Violation> violation;    // when ending == protocol
+  std::string detail;                  // human-readable cause of the ending
+  std::optional<Violation> violation;  // when ending == protocol
 
   std::optional<Reply> greeting;
-  std::optional<Reply> ehlo;  // the reply to EHLO before TLS (any code)
-  std::optional<Reply> helo;  // the reply to the HELO fallback
+  std::optional<Reply> ehlo;                     // the reply to EHLO before TLS (any code)
+  std::optional<Reply> helo;                     // the reply to the HELO fallback
   std::optional<EhloCapabilities> capabilities;  // from ehlo (or helo) when 250
   std::optional<Reply> starttls;                 // the reply to STARTTLS
   std::size_t plaintext_after_starttls = 0;      // octets after "220" to STARTTLS, discarded

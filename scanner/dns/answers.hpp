@@ -38,8 +38,8 @@ enum class RrType : std::uint16_t {
 // What every answer carries besides its records.
 struct AnswerMeta {
   Outcome outcome = Outcome::error;
-  bool authenticated = false;  // AD bit of the answer (asked for in the query)
-  std::string canonical_name;  // the name the records belong to, after CNAMEs
+  bool authenticated = false;            // AD bit of the answer (asked for in the query)
+  std::string canonical_name;            // the name the records belong to, after CNAMEs
   std::vector<std::string> cname_chain;  // CNAME targets followed, in order
   std::string detail;  // human-readable cause for error outcomes (e.g. "FORMERR", c-ares text)
 };
