@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -176,10 +177,21 @@ int run_scan(const ScanOptions& options, const ScanArgs& args) {
         std::fprintf(stderr, "\r\033[K%s", progress_line(stats, elapsed()).c_str());
       };
     }
+    // A store failure (disk full, ...) stops the scan: nothing more is fed, and close() below
+    // reports it. The sink runs on shard threads and must not throw into them.
+    std::atomic<bool> store_failed{false};
     complete = engine.run(
         todo,
         [&](engine::DomainOutcome&& outcome) {
-          writer.push(engine::to_row(outcome, engine::utc_now()));
+          if (store_failed) {
+            return;
+          }
+          try {
+            writer.push(engine::to_row(outcome, engine::utc_now()));
+          } catch (const store::StoreError&) {
+            store_failed = true;
+            engine.stop(std::chrono::milliseconds(0));
+          }
         },
         hooks);
     writer.close();

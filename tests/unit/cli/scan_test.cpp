@@ -177,6 +177,17 @@ TEST_CASE("mxscan scan: bad input and bad databases exit 2 and change nothing", 
   const auto bad_shard = mx::test::run_process(scan_args(world, input, db, {"--shard", "3/3"}));
   CHECK(bad_shard.exit_code == 2);
 
+  // A database another writer holds locked: a clear error once the busy timeout passes.
+  {
+    auto holder = mx::store::open_for_writing(db);
+    holder.exec("BEGIN IMMEDIATE");
+    const auto locked = mx::test::run_process(scan_args(world, input, db));
+    CHECK(locked.exit_code == 2);
+    CHECK(locked.err.find("locked") != std::string::npos);
+    holder.exec("ROLLBACK");
+  }
+  CHECK(query_int(db, "SELECT count(*) FROM runs") == 0);
+
   // A database of a newer schema is refused untouched.
   {
     mx::store::Database future(db, mx::store::Database::Mode::read_write_create);
