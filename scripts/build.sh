@@ -2,6 +2,8 @@
 # Configures and builds one build tree. Usage: scripts/build.sh DIR [cmake -D options...] [-- targets]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on relative paths under the checkout, so that every clone shares one cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 dir=$1
 shift
