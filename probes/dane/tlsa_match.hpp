@@ -6,8 +6,8 @@
 // What a record must satisfy to count (RFC 7672 §3.1, RFC 7671 §5):
 //  1. It is usable: usage DANE-TA(2) or DANE-EE(3) (PKIX-TA(0) and PKIX-EE(1) are unusable for
 //     SMTP, §3.1.3), selector Cert(0) or SPKI(1), matching type Full(0), SHA2-256(1) or
-//     SHA2-512(2), and data of the length the matching type implies (32, 64, or any but none for
-//     Full; RFC 6698 §2.1).
+//     SHA2-512(2), and data of the length the matching type implies (32 octets for SHA2-256, 64
+//     for SHA2-512, at least one for Full; RFC 6698 §2.1).
 //  2. DANE-EE(3): its data matches the leaf. Nothing else: names and validity dates are not
 //     checked (§3.1.1).
 //  3. DANE-TA(2): its data matches a served certificate above the leaf, or (selector 1, matching
