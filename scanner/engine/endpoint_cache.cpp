@@ -3,6 +3,9 @@
 #include <chrono>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,6 +30,37 @@ EndpointCache::EndpointCache(probes::tls::TlsClient& tls, const probes::tls::Tru
 
 EndpointCache::~EndpointCache() = default;
 
+std::chrono::milliseconds EndpointCache::budget() const {
+  // The greeting, then connect, EHLO, STARTTLS, the handshake, EHLO again and QUIT.
+  return probe_.greeting_timeout + 6 * probe_.step_timeout;
+}
+
+asio::awaitable<void> EndpointCache::run_with_budget(probes::smtp::ProbeConfig config,
+                                                     probes::smtp::Observation& out) {
+  auto executor = co_await asio::this_coro::executor;
+  // Shared with the timer's handler: a completion already queued when the probe ends must still
+  // find a live signal (emitting on it then does nothing, its slot being cleared).
+  const auto cancel = std::make_shared<asio::cancellation_signal>();
+  asio::steady_timer budget_timer(executor, budget());
+  budget_timer.async_wait([cancel](const boost::system::error_code& ec) {
+    if (!ec) {
+      cancel->emit(asio::cancellation_type::terminal);
+    }
+  });
+  bool exceeded = false;
+  try {
+    co_await asio::co_spawn(executor, probes::smtp::probe_smtp(config, tls_, out),
+                            asio::bind_cancellation_slot(cancel->slot(), asio::use_awaitable));
+  } catch (const boost::system::system_error&) {
+    exceeded = true;  // the probe recorded where it was before it ended
+  }
+  budget_timer.cancel();
+  if (exceeded) {
+    out.ending = probes::smtp::Ending::timeout;
+    out.detail = "the probe's total budget was exceeded";
+  }
+}
+
 asio::awaitable<probes::AddressObservation> EndpointCache::observe(std::string host,
                                                                    asio::ip::address ip,
                                                                    int attempt) {
@@ -49,7 +83,7 @@ asio::awaitable<probes::AddressObservation> EndpointCache::observe(std::string h
   config.host = host;
   config.ip = ip;
   co_await limiter_.acquire(ip);
-  co_await probes::smtp::probe_smtp(config, tls_, entry->result.smtp);
+  co_await run_with_budget(config, entry->result.smtp);
   limiter_.release(ip);
   const auto& tls = entry->result.smtp.tls;
   if (tls && !tls->chain.empty()) {

@@ -7,6 +7,7 @@
 // @par Thread Safety
 // Distinct objects: Safe. Shared objects: Unsafe: one cache per shard, used on its thread.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -48,6 +49,11 @@ class EndpointCache : public EndpointSource {
 
  private:
   struct Entry;
+  // A probe ends, at the latest, when its total budget is spent, wherever it is.
+  [[nodiscard]] std::chrono::milliseconds budget() const;
+  boost::asio::awaitable<void> run_with_budget(probes::smtp::ProbeConfig config,
+                                               probes::smtp::Observation& out);
+
   using Key = std::tuple<boost::asio::ip::address, std::string, int>;
   probes::tls::TlsClient& tls_;
   const probes::tls::TrustStore& trust_;
