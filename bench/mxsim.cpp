@@ -21,17 +21,18 @@ int main(int argc, char** argv) {
   std::size_t domains = 1000;
   std::uint64_t seed = 1;
   std::string dir;
-  std::string dns = "127.0.0.1:0";
+  std::string dns = "127.0.0.1";
   app.add_option("--domains", domains, "number of mail domains")->capture_default_str();
   app.add_option("--seed", seed, "seed of the world")->capture_default_str();
   app.add_option("--dir", dir, "directory for domains.txt")->required();
-  app.add_option("--dns", dns, "address of the DNS server (port 0: any free port)")
+  app.add_option("--dns", dns,
+                 "address of the DNS server, IP[:PORT]; without a port, any free port")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   const auto dns_address = mx::net::parse_server_address(dns, 0);
   if (!dns_address) {
-    std::cerr << fmt::format("mxsim: --dns '{}' is not IP:PORT\n", dns);
+    std::cerr << fmt::format("mxsim: --dns '{}' is not IP[:PORT]\n", dns);
     return 2;
   }
 
