@@ -122,10 +122,11 @@ asio::awaitable<std::optional<dns::AddressAnswer>> lookup_until(dns::Resolver& r
   co_return std::move(std::get<0>(result));
 }
 
-dns::AddressAnswer budget_timeout() {
+// A lookup the fetch's deadlines cut short, recorded as the resolver records its own timeouts.
+dns::AddressAnswer cut_short(const Deadlines& deadlines) {
   dns::AddressAnswer answer;
   answer.meta.outcome = dns::Outcome::timeout;
-  answer.meta.detail = "the fetch's budget ran out";
+  answer.meta.detail = deadlines.timeout_detail();
   return answer;
 }
 
@@ -161,17 +162,24 @@ asio::awaitable<std::vector<asio::ip::address>> resolve(dns::Resolver& resolver,
                                                         PolicyFetch& out) {
   out.stage = FetchStage::resolve;
   std::vector<asio::ip::address> addresses;
+  std::string cut;  // which lookup the deadlines cut short, and why
   const std::optional<dns::AddressAnswer> a =
-      co_await lookup_until(resolver, &dns::Resolver::a, out.host, deadlines.end());
-  out.a = a ? *a : budget_timeout();
+      co_await lookup_until(resolver, &dns::Resolver::a, out.host, deadlines.next_step());
+  out.a = a ? *a : cut_short(deadlines);
   if (!a) {
-    out.ending = FetchEnding::timeout;
-    out.detail = "the fetch's budget ran out during the A lookup";
-    co_return addresses;
+    cut = deadlines.timeout_detail() + " during the A lookup";
+    if (deadlines.budget_spent()) {
+      out.ending = FetchEnding::timeout;
+      out.detail = cut;
+      co_return addresses;
+    }
   }
   const std::optional<dns::AddressAnswer> aaaa =
-      co_await lookup_until(resolver, &dns::Resolver::aaaa, out.host, deadlines.end());
-  out.aaaa = aaaa ? *aaaa : budget_timeout();
+      co_await lookup_until(resolver, &dns::Resolver::aaaa, out.host, deadlines.next_step());
+  out.aaaa = aaaa ? *aaaa : cut_short(deadlines);
+  if (!aaaa && cut.empty()) {
+    cut = deadlines.timeout_detail() + " during the AAAA lookup";
+  }
   // A lookup cancelled by the caller completes as an error answer: no co_await may follow to
   // throw, so ask.
   co_await throw_if_cancelled();
@@ -183,9 +191,9 @@ asio::awaitable<std::vector<asio::ip::address>> resolve(dns::Resolver& resolver,
   if (!addresses.empty()) {
     co_return addresses;
   }
-  if (!aaaa) {
+  if (!cut.empty()) {
     out.ending = FetchEnding::timeout;
-    out.detail = "the fetch's budget ran out during the AAAA lookup";
+    out.detail = cut;
     co_return addresses;
   }
   out.ending = says_no_address(*out.a) && says_no_address(*out.aaaa) ? FetchEnding::no_address

@@ -5,8 +5,9 @@
 // content-type, too-large, certificate, syntax, mode-none, mode-testing).
 //
 //   1. A, then AAAA, of the policy host mta-sts.<domain>, with the shard's resolver. No address:
-//      ending no_address when both answers say the name has none (NXDOMAIN, NODATA), dns_error
-//      when a lookup failed (SERVFAIL, timeout, ...), since that leaves the question open.
+//      ending no_address when both answers say the name has none (NXDOMAIN, NODATA), timeout
+//      when the fetch's deadlines cut a lookup short, dns_error when a lookup failed otherwise
+//      (SERVFAIL, the resolver's own timeout, ...): both leave the question open.
 //   2. The addresses in order, IPv4 first: a special-purpose address is skipped unless
 //      allow_private (attempt forbidden); the others are connected to on https_port until one
 //      connects. Every address tried is recorded in `attempts`.
@@ -142,7 +143,8 @@ struct PolicyFetch {
   std::string detail;  // human-readable cause of the ending; empty when completed
 
   // The answers for the policy host; nullopt when not asked (the budget ran out, or a
-  // cancellation came, before). A lookup the budget cut short is recorded as a timeout.
+  // cancellation came, before). A lookup that step_timeout or the budget cut short is recorded
+  // as outcome timeout, its detail saying which.
   std::optional<dns::AddressAnswer> a;
   std::optional<dns::AddressAnswer> aaaa;
   std::vector<ConnectAttempt> attempts;  // in order; the last one is `connected` on success
@@ -154,7 +156,8 @@ struct PolicyFetch {
   unsigned status = 0;                      // the response's status code; 0 until a header was read
   std::string reason;                       // the status line's reason phrase, as sent (any octet)
   std::optional<std::string> location;      // the Location field, as sent (any octet)
-  std::optional<std::string> content_type;  // the Content-Type field, as sent; nullopt when absent
+  std::optional<std::string> content_type;  // the first Content-Type field, as sent; nullopt
+                                            // when absent
   bool text_plain = false;                  // content_type's media type is text/plain
   std::optional<std::uint64_t> content_length;  // as declared
   bool chunked = false;                         // Transfer-Encoding: chunked

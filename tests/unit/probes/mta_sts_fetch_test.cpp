@@ -489,8 +489,33 @@ TEST_CASE("Policy fetch: a DNS answer slower than the budget times out within th
   CHECK(result.out.stage == FetchStage::resolve);
   REQUIRE(result.out.a);
   CHECK(result.out.a->meta.outcome == mx::dns::Outcome::timeout);
+  CHECK(result.out.detail == "the fetch's budget ran out during the A lookup");
   CHECK_FALSE(result.out.aaaa);
   CHECK(result.wall < 1500ms);
+}
+
+TEST_CASE("Policy fetch: DNS answers slower than the step deadline are both cut short",
+          "[loopback]") {
+  Zone zone = zone_with(loopback4);
+  mx::world::Behaviour slow;
+  slow.delay = 3s;
+  zone.set_behaviour(std::string(host), slow);
+  Harness harness(zone);
+  FetchConfig config = Harness::config_for(443);
+  config.step_timeout = 200ms;
+  const auto result = harness.run(config);
+  REQUIRE(result.finished);
+  CHECK_FALSE(result.threw);
+  INFO(text_of(result.out));
+  CHECK(result.out.ending == FetchEnding::timeout);
+  CHECK(result.out.stage == FetchStage::resolve);
+  CHECK(result.out.detail == "the step's deadline passed during the A lookup");
+  REQUIRE(result.out.a);
+  CHECK(result.out.a->meta.outcome == mx::dns::Outcome::timeout);
+  REQUIRE(result.out.aaaa);
+  CHECK(result.out.aaaa->meta.outcome == mx::dns::Outcome::timeout);
+  CHECK(result.out.elapsed >= 400ms);
+  CHECK(result.wall < 2s);
 }
 
 TEST_CASE("Policy fetch: no address for the policy host", "[loopback]") {
