@@ -7,10 +7,9 @@ find_package(fmt 9 REQUIRED CONFIG)
 find_package(CLI11 2.1 REQUIRED CONFIG)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
-# Debian's c-ares, libidn2 and libpsl ship pkg-config files only.
+# Debian's c-ares and libidn2 ship pkg-config files only.
 pkg_check_modules(CARES REQUIRED IMPORTED_TARGET libcares>=1.18)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2>=2.3)
-pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl>=0.21)
 if(BUILD_TESTING)
   find_package(Catch2 2.13 REQUIRED CONFIG)
   include(Catch)
