@@ -12,8 +12,9 @@ packages=(
   libcli11-dev libidn2-dev catch2
   # tools the scripts use
   python3 procps
-  # interoperability tests (tests/interop)
-  postfix
+  # interoperability tests (tests/interop): an MTA, a web server, a DNSSEC zone signer, an
+  # authoritative name server and a validating resolver
+  postfix nginx-light ldnsutils nsd unbound
 )
 
 missing=()
@@ -39,6 +40,15 @@ if [[ " ${missing[*]} " == *" postfix "* ]]; then
   # the interop test runs its own private instance.
   echo "postfix postfix/main_mailer_type select No configuration" |
     "${sudo[@]}" debconf-set-selections
+fi
+# nginx, nsd and unbound would start system instances on ports 80 and 53 that nothing uses: the
+# tests run private ones. A policy-rc.d that refuses every start (exit 101) keeps them down during
+# the install; one that the machine already has is left as it is.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 755 "$policy"
+  trap '"${sudo[@]}" rm -f "$policy"' EXIT
 fi
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
