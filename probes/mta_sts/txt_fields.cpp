@@ -112,4 +112,26 @@ std::string quoted(std::string_view text, std::size_t max_octets) {
   return out;
 }
 
+Selection select_records(std::span<const std::string> records, std::string_view version) {
+  Selection out;
+  for (const std::string& record : records) {
+    if (begins_with_version(record, version)) {
+      out.records.push_back(record);
+    }
+  }
+  if (out.records.empty()) {
+    out.reason = "no TXT record begins with " + std::string(version);
+    for (const std::string& record : records) {
+      if (begins_with_version_ignoring_case(record, version)) {
+        out.reason += " (the version is case-sensitive: " + quoted(record) + ")";
+        break;
+      }
+    }
+  } else if (out.records.size() > 1) {
+    out.reason =
+        std::to_string(out.records.size()) + " TXT records begin with " + std::string(version);
+  }
+  return out;
+}
+
 }  // namespace mx::probes::mta_sts

@@ -18,6 +18,7 @@
 // Distinct objects: Safe. Shared objects: Unsafe.
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,18 @@ struct Extension {
 // human who published it.
 [[nodiscard]] bool begins_with_version_ignoring_case(std::string_view record,
                                                      std::string_view version) noexcept;
+
+// The records of a TXT answer that take part in the selection (begins_with_version), in order.
+// Both RFCs discard the others, and exactly one must remain: `reason` says why not, for humans
+// (with a hint when a record begins with the version in another case), and is empty when one
+// record was selected.
+struct Selection {
+  std::vector<std::string> records;
+  std::string reason;
+};
+
+[[nodiscard]] Selection select_records(std::span<const std::string> records,
+                                       std::string_view version);
 
 // The fields of a record after its version token, each without the WSP around it, in order.
 // What the grammar does not allow but mxscan accepts is flagged rather than refused; the text of

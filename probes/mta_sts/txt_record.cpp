@@ -187,31 +187,14 @@ boost::system::result<TxtRecord, TxtFailure> parse_sts_record(std::string_view r
 
 boost::system::result<TxtRecord, TxtFailure> parse_txt_record(
     std::span<const std::string> records) {
-  std::vector<std::string> sts;
-  for (const std::string& record : records) {
-    if (is_sts_record(record)) {
-      sts.push_back(record);
-    }
+  Selection selection = select_records(records, version);
+  if (selection.records.size() == 1) {
+    return parse_sts_record(selection.records.front());
   }
-  if (sts.empty()) {
-    std::string reason = "no TXT record begins with v=STSv1";
-    const auto miscased = std::find_if(records.begin(), records.end(), [](const std::string& r) {
-      return begins_with_version_ignoring_case(r, version);
-    });
-    if (miscased != records.end()) {
-      reason += " (the version is case-sensitive: " + quoted(*miscased) + ")";
-    }
-    return TxtFailure{
-        .error = TxtError::absent, .finding = std::nullopt, .reason = reason, .records = {}};
-  }
-  if (sts.size() > 1) {
-    const std::size_t count = sts.size();
-    return TxtFailure{.error = TxtError::multiple,
-                      .finding = std::nullopt,
-                      .reason = std::to_string(count) + " TXT records begin with v=STSv1",
-                      .records = std::move(sts)};
-  }
-  return parse_sts_record(sts.front());
+  return TxtFailure{.error = selection.records.empty() ? TxtError::absent : TxtError::multiple,
+                    .finding = std::nullopt,
+                    .reason = std::move(selection.reason),
+                    .records = std::move(selection.records)};
 }
 
 }  // namespace mx::probes::mta_sts

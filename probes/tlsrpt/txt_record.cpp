@@ -323,31 +323,14 @@ boost::system::result<TxtRecord, TxtFailure> parse_tlsrpt_record(std::string_vie
 
 boost::system::result<TxtRecord, TxtFailure> parse_txt_record(
     std::span<const std::string> records) {
-  std::vector<std::string> selected;
-  for (const std::string& record : records) {
-    if (is_tlsrpt_record(record)) {
-      selected.push_back(record);
-    }
+  mta_sts::Selection selection = mta_sts::select_records(records, version);
+  if (selection.records.size() == 1) {
+    return parse_tlsrpt_record(selection.records.front());
   }
-  if (selected.empty()) {
-    std::string reason = "no TXT record begins with v=TLSRPTv1";
-    const auto miscased = std::find_if(records.begin(), records.end(), [](const std::string& r) {
-      return mta_sts::begins_with_version_ignoring_case(r, version);
-    });
-    if (miscased != records.end()) {
-      reason += " (the version is case-sensitive: " + quoted(*miscased) + ")";
-    }
-    return TxtFailure{
-        .error = TxtError::absent, .finding = std::nullopt, .reason = reason, .records = {}};
-  }
-  if (selected.size() > 1) {
-    const std::size_t count = selected.size();
-    return TxtFailure{.error = TxtError::multiple,
-                      .finding = std::nullopt,
-                      .reason = std::to_string(count) + " TXT records begin with v=TLSRPTv1",
-                      .records = std::move(selected)};
-  }
-  return parse_tlsrpt_record(selected.front());
+  return TxtFailure{.error = selection.records.empty() ? TxtError::absent : TxtError::multiple,
+                    .finding = std::nullopt,
+                    .reason = std::move(selection.reason),
+                    .records = std::move(selection.records)};
 }
 
 }  // namespace mx::probes::tlsrpt
