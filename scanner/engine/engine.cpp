@@ -47,7 +47,11 @@ struct Shard {
       : resolver(io, options.resolver),
         cache(tls, *options.trust, options.probe, options.per_ip),
         router(shards, self),
-        env{resolver, router} {}
+        env{resolver,
+            router,
+            tls,
+            *options.trust,
+            {options.https_port, options.probe.step_timeout, options.probe.allow_private}} {}
 
   asio::io_context io{1};  // first member: destroyed last, after what runs on it
   dns::Resolver resolver;

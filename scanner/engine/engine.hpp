@@ -35,6 +35,8 @@ struct EngineOptions {
   std::chrono::milliseconds retry_delay{30'000};
   dns::ResolverOptions resolver;
   probes::smtp::ProbeConfig probe;  // host and ip are set per probe
+  // The MTA-STS policy fetch takes its step timeout and allow_private from `probe`.
+  std::uint16_t https_port = 443;
   const probes::tls::TrustStore* trust = nullptr;
 };
 

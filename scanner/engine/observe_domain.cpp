@@ -1,6 +1,16 @@
 #include "scanner/engine/observe_domain.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <tuple>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "probes/mta_sts/txt_record.hpp"
 
 namespace mx::engine {
 
@@ -8,11 +18,17 @@ namespace asio = boost::asio;
 
 namespace {
 
+// RFC 8461 §3.3 suggests a minute for the whole fetch; with the default 10 s step, six steps are
+// that minute, and a shorter --timeout shortens the fetch alike.
+constexpr int kFetchBudgetSteps = 6;
+
 asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, int attempt) {
   auto a = co_await env.resolver.a(host.mx.host);
   host.a = std::move(a);
   auto aaaa = co_await env.resolver.aaaa(host.mx.host);
   host.aaaa = std::move(aaaa);
+  auto tlsa = co_await env.resolver.tlsa("_25._tcp." + host.mx.host);
+  host.tlsa = std::move(tlsa);
 
   std::vector<asio::ip::address> addresses = host.a.addresses;
   addresses.insert(addresses.end(), host.aaaa.addresses.begin(), host.aaaa.addresses.end());
@@ -25,18 +41,14 @@ asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, 
   }
 }
 
-}  // namespace
-
-asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::string domain,
-                                                          int attempt) {
-  probes::DomainObservation out;
-  out.domain = domain;
-  auto mx = co_await env.resolver.mx(domain);
+// The MX answer and every mail host it names.
+asio::awaitable<void> observe_hosts(ScanEnv& env, probes::DomainObservation& out, int attempt) {
+  auto mx = co_await env.resolver.mx(out.domain);
   out.mx = std::move(mx);
 
   if (out.mx.meta.outcome == dns::Outcome::nodata) {
     out.implicit_mx = true;
-    out.hosts.emplace_back().mx = {0, domain};
+    out.hosts.emplace_back().mx = {0, out.domain};
   } else if (out.mx.meta.outcome == dns::Outcome::data && !out.mx.null_mx()) {
     for (const auto& record : out.mx.records) {
       const bool seen = std::any_of(out.hosts.begin(), out.hosts.end(),
@@ -48,6 +60,53 @@ asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::str
   }
   for (auto& host : out.hosts) {
     co_await observe_host(env, host, attempt);
+  }
+}
+
+// The _mta-sts TXT record and, when it names a policy (exactly one valid record), the policy.
+asio::awaitable<void> observe_mta_sts(ScanEnv& env, probes::DomainObservation& out) {
+  auto txt = co_await env.resolver.txt("_mta-sts." + out.domain);
+  out.mta_sts_txt = std::move(txt);
+  if (out.mta_sts_txt.meta.outcome != dns::Outcome::data ||
+      !probes::mta_sts::parse_txt_record(out.mta_sts_txt.records)) {
+    co_return;
+  }
+  const auto& settings = env.policy_fetch;
+  probes::mta_sts::FetchConfig config;
+  config.domain = out.domain;
+  config.https_port = settings.https_port;
+  config.step_timeout = settings.step_timeout;
+  config.budget = settings.step_timeout * kFetchBudgetSteps;
+  config.allow_private = settings.allow_private;
+  co_await probes::mta_sts::fetch_policy(std::move(config), env.tls, env.trust, env.resolver,
+                                         out.policy_fetch.emplace());
+}
+
+asio::awaitable<void> observe_tlsrpt(ScanEnv& env, probes::DomainObservation& out) {
+  auto txt = co_await env.resolver.txt("_smtp._tls." + out.domain);
+  out.tlsrpt_txt = std::move(txt);
+}
+
+}  // namespace
+
+asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::string domain,
+                                                          int attempt) {
+  probes::DomainObservation out;
+  out.domain = domain;
+  out.observed_at = std::chrono::system_clock::now();
+
+  // The three parts share nothing but `out`, each writing its own members, on this one thread.
+  auto executor = co_await asio::this_coro::executor;
+  auto ended = co_await asio::experimental::make_parallel_group(
+                   asio::co_spawn(executor, observe_hosts(env, out, attempt), asio::deferred),
+                   asio::co_spawn(executor, observe_mta_sts(env, out), asio::deferred),
+                   asio::co_spawn(executor, observe_tlsrpt(env, out), asio::deferred))
+                   .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  // Only a cancellation ends a part with an exception; it ends the observation too.
+  for (const auto& error : {std::get<1>(ended), std::get<2>(ended), std::get<3>(ended)}) {
+    if (error) {
+      std::rethrow_exception(error);
+    }
   }
   co_return out;
 }

@@ -1,6 +1,8 @@
 #pragma once
-// Observes one mail domain: MX lookup (null and implicit MX), A and AAAA of each mail host, and an
-// SMTP/STARTTLS probe of each address (through the shard's endpoint cache). Facts only.
+// Observes one mail domain: MX lookup (null and implicit MX), A, AAAA and TLSA of each mail host,
+// and an SMTP/STARTTLS probe of each address (through the shard's endpoint cache); concurrently
+// with that, the _mta-sts TXT record with the policy fetch when the record is valid (a budget of
+// six step timeouts), and the _smtp._tls TXT record. Facts only.
 
 #include <string>
 
