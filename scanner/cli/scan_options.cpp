@@ -47,6 +47,7 @@ engine::EngineOptions ScanOptions::engine_options(const probes::tls::TrustStore&
   out.resolver.servers = resolvers();
   out.resolver.timeout = timeout();
   out.probe.port = smtp_port;
+  out.https_port = https_port;
   out.probe.ehlo_name = ehlo_name();
   out.probe.step_timeout = timeout();
   out.probe.greeting_timeout = greeting_timeout();
