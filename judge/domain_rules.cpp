@@ -1,9 +1,12 @@
 #include "judge/domain_rules.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <fmt/format.h>
 
+#include "judge/dane_rules.hpp"
+#include "judge/policy_rules.hpp"
 #include "judge/smtp_rules.hpp"
 
 namespace mx::judge {
@@ -45,7 +48,8 @@ std::vector<Check> worst_per_check(const std::vector<AddressResult>& addresses) 
   return out;
 }
 
-HostResult judge_host(const probes::HostObservation& host) {
+HostResult judge_host(const probes::HostObservation& host,
+                      std::chrono::system_clock::time_point now) {
   HostResult result;
   result.host = host.mx.host;
   result.preference = host.mx.preference;
@@ -53,6 +57,7 @@ HostResult judge_host(const probes::HostObservation& host) {
     AddressResult a;
     a.ip = address.smtp.ip;
     a.checks = judge_address(address.smtp, address.certificate);
+    a.checks.push_back(judge_dane(host, address.smtp, now));
     a.status = worst(a.checks);
     if (address.smtp.tls && address.smtp.tls->version_number != 0) {
       a.tls_version = address.smtp.tls->version;
@@ -187,10 +192,15 @@ DomainResult judge_domain(const probes::DomainObservation& domain) {
   const bool mx_usable =
       result.checks.front().status == Status::pass || result.checks.front().status == Status::warn;
   if (mx_usable) {
+    for (auto& check : judge_policies(domain)) {
+      result.checks.push_back(std::move(check));
+    }
     for (const auto& host : domain.hosts) {
-      result.mx.push_back(judge_host(host));
+      result.mx.push_back(judge_host(host, domain.observed_at));
     }
   }
+  result.mta_sts = mta_sts_facts(domain);
+  result.tlsrpt = tlsrpt_facts(domain);
   result.status = domain_status(result.checks, result.mx);
   return result;
 }

@@ -22,7 +22,9 @@ namespace mx::judge {
 // than a special-purpose address (a configuration matter that a second look cannot change).
 [[nodiscard]] bool worth_retrying(const DomainResult& domain);
 
-// The whole domain object.
+// The whole domain object. DANE judges certificate dates at domain.observed_at; the MTA-STS and
+// TLSRPT checks follow `mx` when it is pass or warn (policy_rules.hpp); the mta_sts and tlsrpt
+// facts are filled whenever a record was selected.
 [[nodiscard]] DomainResult judge_domain(const probes::DomainObservation& domain);
 
 }  // namespace mx::judge

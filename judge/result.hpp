@@ -17,7 +17,7 @@ namespace mx::judge {
 struct AddressResult {
   boost::asio::ip::address ip;
   Status status = Status::pass;
-  std::vector<Check> checks;  // address, connect, smtp, starttls, tls, certificate
+  std::vector<Check> checks;  // address, connect, smtp, starttls, tls, certificate, dane
   std::string tls_version;    // empty when no handshake completed
   std::string tls_cipher;
   std::optional<probes::tls::CertificateFacts> certificate;
@@ -32,11 +32,34 @@ struct HostResult {
   std::vector<AddressResult> addresses;
 };
 
+// The selected MTA-STS record and, when its body parsed, the policy (CONTRACT.md `mta_sts`).
+struct MtaStsPolicyFacts {
+  std::string mode;  // "enforce", "testing" or "none"
+  std::uint32_t max_age = 0;
+  std::vector<std::string> mx;
+};
+
+struct MtaStsFacts {
+  std::string record;  // as published
+  std::string id;
+  std::optional<MtaStsPolicyFacts> policy;  // whenever a fetched body parsed, whatever its HTTP
+};
+
+// The selected TLSRPT record (CONTRACT.md `tlsrpt`).
+struct TlsrptFacts {
+  std::string record;  // as published
+  std::vector<std::string> rua;
+};
+
 struct DomainResult {
   std::string domain;
   Status status = Status::pass;
-  std::vector<Check> checks;  // domain level: mx, ...
+  // domain level: mx, then (when mx is pass or warn) mta-sts.record, mta-sts.policy,
+  // mta-sts.mx-match, tlsrpt.record
+  std::vector<Check> checks;
   std::vector<HostResult> mx;
+  std::optional<MtaStsFacts> mta_sts;  // when exactly one valid record was published
+  std::optional<TlsrptFacts> tlsrpt;   // likewise
 };
 
 }  // namespace mx::judge
