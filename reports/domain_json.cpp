@@ -49,6 +49,34 @@ json::object address_json(const judge::AddressResult& address) {
   return out;
 }
 
+json::value mta_sts_json(const std::optional<judge::MtaStsFacts>& mta_sts) {
+  if (!mta_sts) {
+    return nullptr;
+  }
+  json::value policy = nullptr;
+  if (mta_sts->policy) {
+    json::array mx;
+    for (const auto& pattern : mta_sts->policy->mx) {
+      mx.emplace_back(pattern);
+    }
+    policy = json::object{{"mode", mta_sts->policy->mode},
+                          {"max_age", mta_sts->policy->max_age},
+                          {"mx", std::move(mx)}};
+  }
+  return json::object{{"record", mta_sts->record}, {"id", mta_sts->id}, {"policy", policy}};
+}
+
+json::value tlsrpt_json(const std::optional<judge::TlsrptFacts>& tlsrpt) {
+  if (!tlsrpt) {
+    return nullptr;
+  }
+  json::array rua;
+  for (const auto& uri : tlsrpt->rua) {
+    rua.emplace_back(uri);
+  }
+  return json::object{{"record", tlsrpt->record}, {"rua", std::move(rua)}};
+}
+
 json::object host_json(const judge::HostResult& host) {
   json::array addresses;
   for (const auto& address : host.addresses) {
@@ -79,8 +107,8 @@ json::object domain_json(const judge::DomainResult& domain) {
                       {"status", judge::to_string(domain.status)},
                       {"checks", checks_json(domain.checks)},
                       {"mx", std::move(mx)},
-                      {"mta_sts", nullptr},
-                      {"tlsrpt", nullptr},
+                      {"mta_sts", mta_sts_json(domain.mta_sts)},
+                      {"tlsrpt", tlsrpt_json(domain.tlsrpt)},
                       {"policy", nullptr}};
 }
 

@@ -37,7 +37,7 @@ void append_checks(std::string& out, const std::vector<judge::Check>& checks, in
     if (check.status == judge::Status::skipped) {
       continue;
     }
-    out += fmt::format("{:{}}{:<12} {:<7} {:<24} {}\n", "", indent, check.check,
+    out += fmt::format("{:{}}{:<16} {:<7} {:<24} {}\n", "", indent, check.check,
                        paint(check.status, style), check.code, check.message);
   }
 }

@@ -38,6 +38,10 @@ Statement& Statement::bind(int index, const std::optional<std::string>& value) {
   return value ? bind(index, std::string_view(*value)) : bind_null(index);
 }
 
+Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) {
+  return value ? bind(index, *value) : bind_null(index);
+}
+
 Statement& Statement::bind_blob(int index, const std::vector<std::uint8_t>& value) {
   check(db_,
         sqlite3_bind_blob(stmt_.get(), index, value.data(), static_cast<int>(value.size()),

@@ -38,6 +38,7 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view value);
   Statement& bind(int index, const std::optional<std::string>& value);
+  Statement& bind(int index, const std::optional<std::int64_t>& value);
   Statement& bind_blob(int index, const std::vector<std::uint8_t>& value);
   Statement& bind_null(int index);
 

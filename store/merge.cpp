@@ -63,6 +63,10 @@ void copy_run(Database& out, std::int64_t from, std::int64_t to) {
       "starttls, tls_version, tls_cipher, tls_group, cert_sha256, elapsed_ms) "
       "SELECT ?1, ip, port, host, stage, ending, detail, banner, starttls, tls_version, "
       "tls_cipher, tls_group, cert_sha256, elapsed_ms FROM src.endpoints WHERE run_id = ?2");
+  copy(
+      "INSERT INTO mta_sts_policies (run_id, domain, record_id, mode, max_age, mx, body) "
+      "SELECT ?1, domain, record_id, mode, max_age, mx, body FROM src.mta_sts_policies "
+      "WHERE run_id = ?2");
 }
 
 }  // namespace

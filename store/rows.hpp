@@ -60,6 +60,16 @@ struct EndpointRow {
   std::int64_t elapsed_ms = 0;
 };
 
+// The domain's MTA-STS record and what its policy fetch gave: policy columns empty when no body
+// parsed, `body` empty when none was read whole.
+struct MtaStsPolicyRow {
+  std::string record_id;
+  std::optional<std::string> mode;
+  std::optional<std::int64_t> max_age;
+  std::optional<std::string> mx_json;  // JSON array of the policy's mx patterns
+  std::optional<std::string> body;     // as served
+};
+
 struct DomainRow {
   std::string domain;
   std::string status;
@@ -70,6 +80,7 @@ struct DomainRow {
   std::vector<AddressRow> addresses;
   std::vector<CheckRow> checks;
   std::vector<EndpointRow> endpoints;  // endpoints this domain's hosts used (stored once per run)
+  std::optional<MtaStsPolicyRow> mta_sts;  // when the domain published exactly one valid record
 };
 
 }  // namespace mx::store

@@ -28,7 +28,10 @@ struct Inserts {
         endpoint(db.prepare(
             "INSERT OR IGNORE INTO endpoints (run_id, ip, port, host, stage, ending, detail, "
             "banner, starttls, tls_version, tls_cipher, tls_group, cert_sha256, elapsed_ms) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")) {}
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")),
+        mta_sts(db.prepare(
+            "INSERT OR REPLACE INTO mta_sts_policies (run_id, domain, record_id, mode, max_age, "
+            "mx, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) {}
 
   Statement domain;
   Statement host;
@@ -36,6 +39,7 @@ struct Inserts {
   Statement check;
   Statement certificate;
   Statement endpoint;
+  Statement mta_sts;
 };
 
 void write_domain(Inserts& s, std::int64_t run, const DomainRow& row) {
@@ -106,6 +110,17 @@ void write_domain(Inserts& s, std::int64_t run, const DomainRow& row) {
         .bind(13, sha)
         .bind(14, endpoint.elapsed_ms);
     s.endpoint.run();
+  }
+  if (row.mta_sts) {
+    const auto& p = *row.mta_sts;
+    s.mta_sts.bind(1, run)
+        .bind(2, std::string_view(row.domain))
+        .bind(3, std::string_view(p.record_id))
+        .bind(4, p.mode)
+        .bind(5, p.max_age)
+        .bind(6, p.mx_json)
+        .bind(7, p.body);
+    s.mta_sts.run();
   }
 }
 

@@ -59,6 +59,30 @@ store::EndpointRow endpoint_row(const probes::AddressObservation& address) {
   return e;
 }
 
+std::optional<store::MtaStsPolicyRow> mta_sts_row(const DomainOutcome& outcome) {
+  const auto& facts = outcome.result.mta_sts;
+  if (!facts) {
+    return std::nullopt;
+  }
+  store::MtaStsPolicyRow row;
+  row.record_id = facts->id;
+  if (facts->policy) {
+    const auto& policy = *facts->policy;
+    row.mode = policy.mode;
+    row.max_age = policy.max_age;
+    boost::json::array mx;
+    for (const auto& pattern : policy.mx) {
+      mx.emplace_back(pattern);
+    }
+    row.mx_json = boost::json::serialize(mx);
+  }
+  const auto& fetch = outcome.observation.policy_fetch;
+  if (fetch && fetch->policy) {  // the body was read whole
+    row.body = fetch->body;
+  }
+  return row;
+}
+
 }  // namespace
 
 store::DomainRow to_row(const DomainOutcome& outcome, const std::string& scanned_at) {
@@ -86,6 +110,7 @@ store::DomainRow to_row(const DomainOutcome& outcome, const std::string& scanned
       }
     }
   }
+  row.mta_sts = mta_sts_row(outcome);
   return row;
 }
 

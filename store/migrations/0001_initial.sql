@@ -106,14 +106,15 @@ CREATE TABLE checks (
 ) STRICT;
 
 -- A domain's MTA-STS policy as fetched in a run (RFC 8461): what the policy file said, and the
--- TXT record's id it was fetched under.
+-- TXT record's id it was fetched under. One row per domain with a valid record; mode, max_age and
+-- mx are NULL when no policy parsed, body when none was read whole.
 CREATE TABLE mta_sts_policies (
   run_id     INTEGER NOT NULL,
   domain     TEXT NOT NULL,
   record_id  TEXT NOT NULL,                -- the id= of the _mta-sts TXT record
   mode       TEXT CHECK (mode IN ('enforce', 'testing', 'none')),
   max_age    INTEGER,
-  mx         TEXT NOT NULL,                -- JSON array of the policy's mx patterns
+  mx         TEXT,                         -- JSON array of the policy's mx patterns
   body       TEXT,                         -- the policy file as served (at most 64 KiB)
   PRIMARY KEY (run_id, domain),
   FOREIGN KEY (run_id, domain) REFERENCES domains(run_id, domain) ON DELETE CASCADE
