@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "scanner/cli/check_command.hpp"
+#include "scanner/cli/diff_command.hpp"
 #include "scanner/cli/exit_code.hpp"
 #include "scanner/cli/resolve_command.hpp"
 #include "scanner/cli/scan_command.hpp"
@@ -81,6 +82,12 @@ int run(int argc, char** argv) {
     auto* sub = app.add_subcommand("merge", "combine shard databases into one run");
     add_merge_arguments(*sub, merge_args);
     commands.push_back({sub, [&] { return run_merge(merge_args); }});
+  }
+  DiffArgs diff_args;
+  {
+    auto* sub = app.add_subcommand("diff", "what changed between two stored runs");
+    add_diff_arguments(*sub, diff_args);
+    commands.push_back({sub, [&] { return run_diff(diff_args); }});
   }
   commands.push_back(not_built(app, "report", "render a stored run as a report", nullptr));
   {
