@@ -14,7 +14,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -31,6 +30,7 @@
 #include <boost/system/system_error.hpp>
 
 #include "scanner/dns/resolver.hpp"
+#include "scanner/net/deadline.hpp"
 #include "scanner/net/special_addresses.hpp"
 
 namespace mx::probes::mta_sts {
@@ -41,7 +41,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
+using net::Clock;
+using net::Deadlines;
+using net::sleep_until;
 using std::chrono::milliseconds;
 
 using TlsStream = asio::ssl::stream<beast::tcp_stream&>;
@@ -53,26 +55,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // not the buffer, is what a long header runs into, and no read takes more than this past the
 // body limit.
 constexpr std::size_t read_room = 16 * 1024;
-
-// Every step's deadline: step_timeout from when the step starts, never past the budget, which
-// runs from the start of the fetch.
-class Deadlines {
- public:
-  Deadlines(milliseconds step, milliseconds budget) : step_(step), end_(Clock::now() + budget) {}
-
-  [[nodiscard]] Clock::time_point next_step() const { return std::min(Clock::now() + step_, end_); }
-  [[nodiscard]] Clock::time_point end() const { return end_; }
-  [[nodiscard]] bool budget_spent() const { return Clock::now() >= end_; }
-
-  // Why a step just ended in a timeout.
-  [[nodiscard]] std::string timeout_detail() const {
-    return budget_spent() ? "the fetch's budget ran out" : "the step's deadline passed";
-  }
-
- private:
-  milliseconds step_;
-  Clock::time_point end_;
-};
 
 // Cancellation comes from the caller (a budget, a stop), never from the peer: it ends the
 // coroutine with an exception, as Boost 1.81 does anyway at the next co_await, so that the caller
@@ -97,14 +79,6 @@ class ElapsedRecorder {
   PolicyFetch& out_;
   Clock::time_point start_;
 };
-
-// Completes at `deadline`; throws operation_aborted when cancelled first, so that a race it
-// loses never counts it as the winner.
-asio::awaitable<void> sleep_until(Clock::time_point deadline) {
-  const asio::any_io_executor executor = co_await asio::this_coro::executor;
-  asio::steady_timer timer(executor, deadline);
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 using Lookup = asio::awaitable<dns::AddressAnswer> (dns::Resolver::*)(std::string);
 
@@ -534,7 +508,7 @@ asio::awaitable<void> fetch_policy(FetchConfig config, tls::TlsClient& tls,
   out.host = policy_host(config.domain);
   out.port = config.https_port;
   const ElapsedRecorder elapsed(out);
-  const Deadlines deadlines(config.step_timeout, config.budget);
+  const Deadlines deadlines(config.step_timeout, config.budget, "fetch");
   try {
     const std::vector<asio::ip::address> addresses = co_await resolve(resolver, deadlines, out);
     if (addresses.empty()) {

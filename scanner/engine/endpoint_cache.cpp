@@ -3,12 +3,11 @@
 #include <chrono>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "scanner/net/deadline.hpp"
 
 namespace mx::engine {
 
@@ -37,25 +36,9 @@ std::chrono::milliseconds EndpointCache::budget() const {
 
 asio::awaitable<void> EndpointCache::run_with_budget(probes::smtp::ProbeConfig config,
                                                      probes::smtp::Observation& out) {
-  auto executor = co_await asio::this_coro::executor;
-  // Shared with the timer's handler: a completion already queued when the probe ends must still
-  // find a live signal (emitting on it then does nothing, its slot being cleared).
-  const auto cancel = std::make_shared<asio::cancellation_signal>();
-  asio::steady_timer budget_timer(executor, budget());
-  budget_timer.async_wait([cancel](const boost::system::error_code& ec) {
-    if (!ec) {
-      cancel->emit(asio::cancellation_type::terminal);
-    }
-  });
-  bool exceeded = false;
-  try {
-    co_await asio::co_spawn(executor, probes::smtp::probe_smtp(config, tls_, out),
-                            asio::bind_cancellation_slot(cancel->slot(), asio::use_awaitable));
-  } catch (const boost::system::system_error&) {
-    exceeded = true;  // the probe recorded where it was before it ended
-  }
-  budget_timer.cancel();
-  if (exceeded) {
+  const bool within =
+      co_await net::with_budget(probes::smtp::probe_smtp(config, tls_, out), budget());
+  if (!within) {  // the probe recorded where it was before it ended
     out.ending = probes::smtp::Ending::timeout;
     out.detail = "the probe's total budget was exceeded";
   }
