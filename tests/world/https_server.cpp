@@ -57,33 +57,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string openssl_errors() {
-  std::string out;
-  while (const unsigned long code = ERR_get_error()) {
-    std::array<char, 256> text{};
-    ERR_error_string_n(code, text.data(), text.size());
-    if (!out.empty()) {
-      out += "; ";
-    }
-    out += text.data();
-  }
-  return out;
-}
-
-int openssl_version(TlsVersion version) {
-  switch (version) {
-    case TlsVersion::tls1_0:
-      return TLS1_VERSION;
-    case TlsVersion::tls1_1:
-      return TLS1_1_VERSION;
-    case TlsVersion::tls1_2:
-      return TLS1_2_VERSION;
-    case TlsVersion::tls1_3:
-      return TLS1_3_VERSION;
-  }
-  throw std::invalid_argument("HttpsServer: unknown TLS version");
-}
-
 const std::string& filler() {
   static const std::string block(bulk_chunk, 'x');
   return block;
@@ -184,6 +157,9 @@ struct Script {
   HttpsSite default_site;
   std::map<std::string, HttpsSite> sites;
   std::shared_ptr<TlsContexts> tls;
+  // A host of a many-host server: its identity, served on a context it shares with others.
+  std::optional<TlsIdentity> identity;
+  ssl::context* shared_context = nullptr;
 
   [[nodiscard]] const HttpsSite& site(std::string_view sni) const {
     const auto found = sites.find(lower(sni));
@@ -247,6 +223,8 @@ struct HttpsServer::Impl {
 
   void bind(const asio::ip::address& address, std::uint16_t port);
   void stop();
+  // The script of the host a connection reached; nullptr when there is none.
+  std::shared_ptr<const Script> host_script(const tcp::socket& socket);
 
   static asio::awaitable<void> accept(std::shared_ptr<Impl> self);
   static asio::awaitable<void> serve(std::shared_ptr<Impl> self, ConnectionPtr connection,
@@ -267,23 +245,46 @@ struct HttpsServer::Impl {
   std::shared_ptr<const Script> script;
   bool stopped = false;
   std::list<std::weak_ptr<Connection>> connections;  // closed by stop()
+  std::shared_ptr<HttpsHosts> hosts;                 // set: a many-host server
+  std::map<std::pair<TlsVersion, TlsVersion>, ssl::context> shared_contexts;
 };
 
 void HttpsServer::Impl::bind(const asio::ip::address& address, std::uint16_t port) {
-  const tcp::endpoint wanted(address, port);
-  boost::system::error_code ec;
-  acceptor.open(wanted.protocol());
-  // Lets a fixed port be reused while old connections linger in TIME_WAIT; Linux still refuses
-  // a port that another socket listens on at the same address.
-  acceptor.set_option(tcp::acceptor::reuse_address(true));
-  acceptor.bind(wanted, ec);
-  if (ec) {
-    acceptor.close();
-    throw boost::system::system_error(
-        ec, fmt::format("HttpsServer: cannot bind {}:{}", address.to_string(), port));
-  }
-  acceptor.listen(asio::socket_base::max_listen_connections);
+  listen(acceptor, tcp::endpoint(address, port), false, "HttpsServer");
   local = acceptor.local_endpoint();
+}
+
+std::shared_ptr<const Script> HttpsServer::Impl::host_script(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto address = socket.local_endpoint(ec).address();
+  if (ec) {
+    return nullptr;
+  }
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  auto host = hosts->host(address);
+  if (!host) {
+    return nullptr;
+  }
+  auto made = std::make_shared<Script>();
+  try {
+    check_response(host->response, address.to_string());
+    made->default_site.response = std::move(host->response);
+  } catch (const std::invalid_argument&) {
+    made->default_site.response = HttpsResponse::error(500);
+  }
+  made->identity = std::move(host->identity);
+  const auto versions = std::make_pair(host->min_version, host->max_version);
+  auto found = shared_contexts.find(versions);
+  if (found == shared_contexts.end()) {
+    found = shared_contexts
+                .emplace(versions,
+                         make_server_context(host->min_version, host->max_version, "HttpsServer"))
+                .first;
+  }
+  made->shared_context = &found->second;
+  return made;
 }
 
 void HttpsServer::Impl::stop() {
@@ -316,9 +317,24 @@ asio::awaitable<void> HttpsServer::Impl::accept(std::shared_ptr<Impl> self) {
     }
     self->records->accepted.fetch_add(1, std::memory_order_relaxed);
     std::erase_if(self->connections, [](const auto& weak) { return weak.expired(); });
-    auto connection = std::make_shared<Connection>(std::move(socket), *self->script->tls->fallback);
+    auto script = self->hosts ? self->host_script(socket) : self->script;
+    if (!script) {
+      boost::system::error_code closed;
+      socket.close(closed);
+      continue;
+    }
+    auto connection = std::make_shared<Connection>(
+        std::move(socket), script->identity ? *script->shared_context : *script->tls->fallback);
+    if (script->identity) {
+      try {
+        use_identity(connection->stream.native_handle(), *script->identity);
+      } catch (const std::runtime_error&) {
+        connection->close();
+        continue;
+      }
+    }
     self->connections.push_back(connection);
-    asio::co_spawn(self->executor, serve(self, std::move(connection), self->script),
+    asio::co_spawn(self->executor, serve(self, std::move(connection), std::move(script)),
                    asio::detached);
   }
 }
@@ -336,6 +352,9 @@ asio::awaitable<void> HttpsServer::Impl::serve(std::shared_ptr<Impl> self, Conne
   const char* name =
       SSL_get_servername(connection->stream.native_handle(), TLSEXT_NAMETYPE_host_name);
   const std::string sni = name != nullptr ? name : "";
+  if (script->identity) {
+    self->records->sni(sni);  // a shared context has no SNI callback to record the name
+  }
   const HttpsSite& site = script->site(sni);
   bool open = true;
   while (open) {
@@ -540,6 +559,15 @@ HttpsServer::HttpsServer(asio::io_context& io, HttpsBehaviour behaviour, asio::i
   }
   impl_->script = load_script(std::move(behaviour), impl_->records);
   impl_->bind(address, port);
+  asio::co_spawn(io, Impl::accept(impl_), asio::detached);
+}
+
+HttpsServer::HttpsServer(asio::io_context& io, std::shared_ptr<HttpsHosts> hosts,
+                         const tcp::endpoint& listen_on, bool reuse_port)
+    : impl_(std::make_shared<Impl>(io)) {
+  impl_->hosts = std::move(hosts);
+  listen(impl_->acceptor, listen_on, reuse_port, "HttpsServer");
+  impl_->local = impl_->acceptor.local_endpoint();
   asio::co_spawn(io, Impl::accept(impl_), asio::detached);
 }
 

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -112,6 +113,24 @@ struct HttpsRequest {
   std::string sni;     // the connection's SNI name; "" when the client sent none
 };
 
+// One host of a server that serves many from one listener (HttpsHosts): its identity (certificate
+// in memory, served whatever the SNI name), the versions it agrees to, and its response.
+struct HttpsHost {
+  TlsIdentity identity;
+  HttpsResponse response = HttpsResponse::error(404);
+  TlsVersion min_version = TlsVersion::tls1_0;
+  TlsVersion max_version = TlsVersion::tls1_3;
+};
+
+// Which host a connection reached, told by the local address it was accepted on (IPv4-mapped
+// IPv6 addresses are given as IPv4). Called on the server's thread, once per connection.
+class HttpsHosts {
+ public:
+  virtual ~HttpsHosts() = default;
+  // nullopt: no host at that address; the connection is closed unanswered.
+  [[nodiscard]] virtual std::optional<HttpsHost> host(const boost::asio::ip::address& local) = 0;
+};
+
 class HttpsServer {
  public:
   // Request headers (request line included) longer than this get 400 and a close.
@@ -130,6 +149,13 @@ class HttpsServer {
   // loaded.
   HttpsServer(boost::asio::io_context& io, HttpsBehaviour behaviour,
               boost::asio::ip::address address, std::uint16_t port = 0);
+  // Serves many hosts from one listener on `listen`, typically a wildcard address (0.0.0.0, or
+  // [::] for both families): each connection gets the identity and response of the host at its
+  // local address. reuse_port lets one such server per thread share the port (SO_REUSEPORT).
+  // Throws boost::system::system_error when the bind fails. set_behaviour() has no effect on it;
+  // a host's response that the constructor above would refuse gets 500 instead.
+  HttpsServer(boost::asio::io_context& io, std::shared_ptr<HttpsHosts> hosts,
+              const boost::asio::ip::tcp::endpoint& listen, bool reuse_port = false);
   ~HttpsServer();
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;

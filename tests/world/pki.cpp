@@ -1,5 +1,6 @@
 #include "tests/world/pki.hpp"
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <stdexcept>
@@ -73,6 +74,8 @@ struct Authority {
   std::filesystem::path file;
 };
 
+}  // namespace
+
 KeyPtr generate_key(KeyType type) {
   EVP_PKEY* key = nullptr;
   switch (type) {
@@ -92,8 +95,10 @@ KeyPtr generate_key(KeyType type) {
   return KeyPtr(key);
 }
 
-bool is_rsa(KeyType type) {
-  return type == KeyType::rsa_2048 || type == KeyType::rsa_1024;
+namespace {
+
+bool is_rsa_key(EVP_PKEY* key) {
+  return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
 }
 
 void set_random_serial(X509* cert) {
@@ -212,6 +217,30 @@ void write_key(const std::filesystem::path& file, EVP_PKEY* key) {
       file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
+CertPtr read_cert(const std::filesystem::path& file) {
+  BioPtr bio(BIO_new_file(file.c_str(), "r"));
+  if (!bio) {
+    fail("cannot read " + file.string());
+  }
+  CertPtr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) {
+    fail("no certificate in " + file.string());
+  }
+  return cert;
+}
+
+KeyPtr read_key(const std::filesystem::path& file) {
+  BioPtr bio(BIO_new_file(file.c_str(), "r"));
+  if (!bio) {
+    fail("cannot read " + file.string());
+  }
+  KeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    fail("no private key in " + file.string());
+  }
+  return key;
+}
+
 Authority make_root(KeyType key_type, std::string_view common_name, std::filesystem::path file) {
   Authority root{generate_key(key_type), nullptr, std::move(file)};
   root.cert = new_cert(root.key.get(), common_name, ca_valid_from, ca_valid_until);
@@ -263,13 +292,43 @@ Pki::Pki(std::filesystem::path dir, KeyType ca_key) : impl_(std::make_unique<Imp
       make_root(ca_key, "mxscan unrelated root CA", impl_->dir / "unrelated_root.pem");
 }
 
+Pki::Pki() : impl_(std::make_unique<Impl>()) {}
+
+std::unique_ptr<Pki> Pki::open(std::filesystem::path dir, KeyType ca_key) {
+  static constexpr std::array names{"root", "intermediate", "unrelated_root"};
+  const bool kept = std::all_of(names.begin(), names.end(), [&](const char* name) {
+    return std::filesystem::exists(dir / (std::string(name) + ".pem")) &&
+           std::filesystem::exists(dir / (std::string(name) + ".key"));
+  });
+  std::unique_ptr<Pki> pki(new Pki());
+  if (!kept) {
+    pki.reset(new Pki(dir, ca_key));
+    Impl& impl = *pki->impl_;
+    for (const Authority* authority : {&impl.root, &impl.intermediate, &impl.unrelated_root}) {
+      auto key_file = authority->file;
+      write_key(key_file.replace_extension(".key"), authority->key.get());
+    }
+    return pki;
+  }
+  Impl& impl = *pki->impl_;
+  impl.dir = std::move(dir);
+  Authority* authorities[] = {&impl.root, &impl.intermediate, &impl.unrelated_root};
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    Authority& authority = *authorities[i];
+    authority.file = impl.dir / (std::string(names[i]) + ".pem");
+    authority.cert = read_cert(authority.file);
+    authority.key = read_key(impl.dir / (std::string(names[i]) + ".key"));
+  }
+  return pki;
+}
+
 Pki::~Pki() = default;
 
-Leaf Pki::issue(const LeafSpec& spec, const std::string& file_stem) {
-  check_file_stem(file_stem);
+Leaf Pki::issue_in_memory(const LeafSpec& spec, EVP_PKEY* key) const {
   Leaf leaf;
-  leaf.key = generate_key(spec.key);
-  leaf.cert = new_cert(leaf.key.get(), spec.common_name, spec.valid_from, spec.valid_until);
+  EVP_PKEY_up_ref(key);
+  leaf.key.reset(key);
+  leaf.cert = new_cert(key, spec.common_name, spec.valid_from, spec.valid_until);
   X509* cert = leaf.cert.get();
 
   const Authority* signer = nullptr;
@@ -287,13 +346,13 @@ Leaf Pki::issue(const LeafSpec& spec, const std::string& file_stem) {
       break;
   }
   X509* issuer = signer != nullptr ? signer->cert.get() : cert;
-  EVP_PKEY* issuer_key = signer != nullptr ? signer->key.get() : leaf.key.get();
+  EVP_PKEY* issuer_key = signer != nullptr ? signer->key.get() : key;
 
   add_extension(cert, issuer, NID_basic_constraints, "critical,CA:FALSE");
   // RSA key exchange encrypts to the certificate's key; ECDSA keys only ever sign.
   add_extension(
       cert, issuer, NID_key_usage,
-      is_rsa(spec.key) ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
+      is_rsa_key(key) ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
   add_extension(cert, issuer, NID_ext_key_usage, "serverAuth");
   add_extension(cert, issuer, NID_subject_key_identifier, "hash");
   add_extension(cert, issuer, NID_authority_key_identifier, "keyid:always");
@@ -302,7 +361,14 @@ Leaf Pki::issue(const LeafSpec& spec, const std::string& file_stem) {
     add_dns_names(cert, spec.dns_names);
   }
   sign(cert, issuer, issuer_key, spec.signature_digest);
+  return leaf;
+}
 
+Leaf Pki::issue(const LeafSpec& spec, const std::string& file_stem) {
+  check_file_stem(file_stem);
+  const KeyPtr key = generate_key(spec.key);
+  Leaf leaf = issue_in_memory(spec, key.get());
+  X509* cert = leaf.cert.get();
   leaf.cert_file = impl_->dir / (file_stem + ".crt");
   leaf.chain_file = impl_->dir / (file_stem + ".chain.pem");
   leaf.key_file = impl_->dir / (file_stem + ".key");

@@ -57,11 +57,20 @@ struct Leaf {
   std::filesystem::path key_file;    // PKCS#8 private key
 };
 
+// A fresh private key of that type.
+[[nodiscard]] KeyPtr generate_key(KeyType type);
+
 class Pki {
  public:
   // Generates the roots and the intermediate and writes them under `dir` (created if missing;
   // never removed): root.pem, intermediate.pem, unrelated_root.pem.
   explicit Pki(std::filesystem::path dir, KeyType ca_key = KeyType::ecdsa_p256);
+  // The PKI kept under `dir`: loaded when an earlier open() left it there (the three CA
+  // certificates and their keys root.key, intermediate.key, unrelated_root.key), else generated
+  // like the constructor does and kept, keys included. A world that restarts keeps its trust
+  // anchor this way.
+  [[nodiscard]] static std::unique_ptr<Pki> open(std::filesystem::path dir,
+                                                 KeyType ca_key = KeyType::ecdsa_p256);
   ~Pki();
   Pki(const Pki&) = delete;
   Pki& operator=(const Pki&) = delete;
@@ -69,6 +78,9 @@ class Pki {
   // Writes <stem>.crt, <stem>.chain.pem and <stem>.key under dir(); a reused stem overwrites.
   // `file_stem` is a plain file name (no '/').
   Leaf issue(const LeafSpec& spec, const std::string& file_stem);
+  // A leaf for `key` (spec.key is not read), in memory only: its file paths are empty. The key
+  // may be shared by many leaves. Safe to call from several threads at once.
+  [[nodiscard]] Leaf issue_in_memory(const LeafSpec& spec, EVP_PKEY* key) const;
 
   [[nodiscard]] X509* root() const;
   [[nodiscard]] X509* intermediate() const;
@@ -80,6 +92,7 @@ class Pki {
   [[nodiscard]] const std::filesystem::path& dir() const;
 
  private:
+  Pki();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

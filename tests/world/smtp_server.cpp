@@ -53,33 +53,6 @@ std::string upper(std::string_view text) {
   return out;
 }
 
-std::string openssl_errors() {
-  std::string out;
-  while (const unsigned long code = ERR_get_error()) {
-    std::array<char, 256> text{};
-    ERR_error_string_n(code, text.data(), text.size());
-    if (!out.empty()) {
-      out += "; ";
-    }
-    out += text.data();
-  }
-  return out;
-}
-
-int openssl_version(TlsVersion version) {
-  switch (version) {
-    case TlsVersion::tls1_0:
-      return TLS1_VERSION;
-    case TlsVersion::tls1_1:
-      return TLS1_1_VERSION;
-    case TlsVersion::tls1_2:
-      return TLS1_2_VERSION;
-    case TlsVersion::tls1_3:
-      return TLS1_3_VERSION;
-  }
-  throw std::invalid_argument("SmtpServer: unknown TLS version");
-}
-
 // What is recorded for the tests, shared by the server and the TLS callbacks of every script.
 struct Records {
   mutable std::mutex mutex;
@@ -156,6 +129,9 @@ ssl::context make_context(const SmtpCertificate& certificate, const SmtpTls& tls
 struct Script {
   SmtpBehaviour behaviour;
   std::shared_ptr<TlsContexts> tls;
+  // A host of a many-host server: its identity, served on a context it shares with others.
+  std::optional<TlsIdentity> identity;
+  ssl::context* shared_context = nullptr;
 };
 
 std::shared_ptr<const Script> load_script(SmtpBehaviour behaviour,
@@ -232,6 +208,8 @@ struct SmtpServer::Impl {
 
   void bind(const asio::ip::address& address, std::uint16_t port);
   void stop();
+  // The script of the host a connection reached; nullptr when there is none.
+  std::shared_ptr<const Script> host_script(const tcp::socket& socket);
 
   static asio::awaitable<void> accept(std::shared_ptr<Impl> self);
   static asio::awaitable<void> serve(std::shared_ptr<Impl> self, ConnectionPtr connection,
@@ -252,23 +230,44 @@ struct SmtpServer::Impl {
   std::shared_ptr<const Script> script;
   bool stopped = false;
   std::list<std::weak_ptr<Connection>> connections;  // closed by stop()
+  std::shared_ptr<SmtpHosts> hosts;                  // set: a many-host server
+  std::map<std::pair<TlsVersion, TlsVersion>, ssl::context> shared_contexts;
 };
 
 void SmtpServer::Impl::bind(const asio::ip::address& address, std::uint16_t port) {
-  const tcp::endpoint wanted(address, port);
-  boost::system::error_code ec;
-  acceptor.open(wanted.protocol());
-  // Lets a fixed port be reused while old connections linger in TIME_WAIT; Linux still refuses
-  // a port that another socket listens on at the same address.
-  acceptor.set_option(tcp::acceptor::reuse_address(true));
-  acceptor.bind(wanted, ec);
-  if (ec) {
-    acceptor.close();
-    throw boost::system::system_error(
-        ec, fmt::format("SmtpServer: cannot bind {}:{}", address.to_string(), port));
-  }
-  acceptor.listen(asio::socket_base::max_listen_connections);
+  listen(acceptor, tcp::endpoint(address, port), false, "SmtpServer");
   local = acceptor.local_endpoint();
+}
+
+std::shared_ptr<const Script> SmtpServer::Impl::host_script(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto address = socket.local_endpoint(ec).address();
+  if (ec) {
+    return nullptr;
+  }
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  auto host = hosts->host(address);
+  if (!host) {
+    return nullptr;
+  }
+  auto made = std::make_shared<Script>();
+  made->behaviour = std::move(host->behaviour);
+  made->behaviour.tls.reset();
+  if (host->identity) {
+    made->identity = std::move(host->identity);
+    const auto versions = std::make_pair(host->min_version, host->max_version);
+    auto found = shared_contexts.find(versions);
+    if (found == shared_contexts.end()) {
+      found = shared_contexts
+                  .emplace(versions,
+                           make_server_context(host->min_version, host->max_version, "SmtpServer"))
+                  .first;
+    }
+    made->shared_context = &found->second;
+  }
+  return made;
 }
 
 void SmtpServer::Impl::stop() {
@@ -304,9 +303,15 @@ asio::awaitable<void> SmtpServer::Impl::accept(std::shared_ptr<Impl> self) {
     // Fragmented replies must leave as separate segments, not be coalesced by Nagle.
     socket.set_option(tcp::no_delay(true), ignored);
     std::erase_if(self->connections, [](const auto& weak) { return weak.expired(); });
+    auto script = self->hosts ? self->host_script(socket) : self->script;
+    if (!script) {
+      boost::system::error_code closed;
+      socket.close(closed);
+      continue;
+    }
     auto connection = std::make_shared<Connection>(std::move(socket));
     self->connections.push_back(connection);
-    asio::co_spawn(self->executor, serve(self, std::move(connection), self->script),
+    asio::co_spawn(self->executor, serve(self, std::move(connection), std::move(script)),
                    asio::detached);
   }
 }
@@ -368,7 +373,7 @@ asio::awaitable<Next> SmtpServer::Impl::start_tls(std::shared_ptr<Impl> self,
         co_await respond(self, connection, fixed_reply(554, "5.5.1 TLS already active"), chunk);
     co_return next;
   }
-  if (!script->tls && behaviour.garbage_instead_of_tls.empty()) {
+  if (!script->tls && !script->identity && behaviour.garbage_instead_of_tls.empty()) {
     const Next next =
         co_await respond(self, connection, fixed_reply(454, "4.7.0 TLS not available"), chunk);
     co_return next;
@@ -393,13 +398,28 @@ asio::awaitable<Next> SmtpServer::Impl::start_tls(std::shared_ptr<Impl> self,
     const bool wrote = co_await write(connection, behaviour.garbage_instead_of_tls, chunk);
     co_return wrote ? Next::silence : Next::close;
   }
-  connection->tls.emplace(std::move(connection->socket), *script->tls->fallback);
+  if (script->identity) {
+    connection->tls.emplace(std::move(connection->socket), *script->shared_context);
+    try {
+      use_identity(connection->tls->native_handle(), *script->identity);
+    } catch (const std::runtime_error&) {
+      co_return Next::close;
+    }
+  } else {
+    connection->tls.emplace(std::move(connection->socket), *script->tls->fallback);
+  }
   const auto shook = co_await connection->tls->async_handshake(ssl::stream_base::server, use_tuple);
   const auto& [ec] = shook;
   if (ec || self->stopped) {
     co_return Next::close;
   }
   self->records->handshakes.fetch_add(1, std::memory_order_relaxed);
+  if (script->identity) {
+    // A shared context has no SNI callback to record the name.
+    const char* name =
+        SSL_get_servername(connection->tls->native_handle(), TLSEXT_NAMETYPE_host_name);
+    self->records->sni(name != nullptr ? name : "");
+  }
   co_return Next::proceed;
 }
 
@@ -592,6 +612,15 @@ SmtpServer::SmtpServer(asio::io_context& io, SmtpBehaviour behaviour, asio::ip::
   }
   impl_->script = load_script(std::move(behaviour), impl_->records);
   impl_->bind(address, port);
+  asio::co_spawn(io, Impl::accept(impl_), asio::detached);
+}
+
+SmtpServer::SmtpServer(asio::io_context& io, std::shared_ptr<SmtpHosts> hosts,
+                       const tcp::endpoint& listen_on, bool reuse_port)
+    : impl_(std::make_shared<Impl>(io)) {
+  impl_->hosts = std::move(hosts);
+  listen(impl_->acceptor, listen_on, reuse_port, "SmtpServer");
+  impl_->local = impl_->acceptor.local_endpoint();
   asio::co_spawn(io, Impl::accept(impl_), asio::detached);
 }
 

@@ -38,6 +38,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "tests/world/pki.hpp"
+#include "tests/world/tls_listener.hpp"
 
 namespace mx::world {
 
@@ -78,8 +79,6 @@ struct SmtpResponse {
 [[nodiscard]] SmtpResponse silent_response();
 [[nodiscard]] SmtpResponse long_line_response(int code, std::size_t size);
 [[nodiscard]] SmtpResponse endless_response(int code);
-
-enum class TlsVersion { tls1_0, tls1_1, tls1_2, tls1_3 };
 
 // PEM files of a certificate chain (leaf first) and its private key.
 struct SmtpCertificate {
@@ -123,6 +122,25 @@ struct SmtpBehaviour {
   std::size_t write_chunk = 0;
 };
 
+// One host of a server that serves many from one listener (SmtpHosts): its script, with its
+// certificate in memory. behaviour.tls is not read: `identity`, when set, is served whatever the
+// SNI name, with the versions below; without it STARTTLS gets 454 (unless garbage_instead_of_tls).
+struct SmtpHost {
+  SmtpBehaviour behaviour;
+  std::optional<TlsIdentity> identity;
+  TlsVersion min_version = TlsVersion::tls1_0;
+  TlsVersion max_version = TlsVersion::tls1_3;
+};
+
+// Which host a connection reached, told by the local address it was accepted on (IPv4-mapped
+// IPv6 addresses are given as IPv4). Called on the server's thread, once per connection.
+class SmtpHosts {
+ public:
+  virtual ~SmtpHosts() = default;
+  // nullopt: no host at that address; the connection is closed unanswered.
+  [[nodiscard]] virtual std::optional<SmtpHost> host(const boost::asio::ip::address& local) = 0;
+};
+
 class SmtpServer {
  public:
   // Command lines longer than this (LF included) end the connection.
@@ -138,6 +156,12 @@ class SmtpServer {
   // be loaded.
   SmtpServer(boost::asio::io_context& io, SmtpBehaviour behaviour, boost::asio::ip::address address,
              std::uint16_t port = 0);
+  // Serves many hosts from one listener on `listen`, typically a wildcard address (0.0.0.0, or
+  // [::] for both families): each connection plays the script of the host at its local address.
+  // reuse_port lets one such server per thread share the port (SO_REUSEPORT). Throws
+  // boost::system::system_error when the bind fails. set_behaviour() has no effect on it.
+  SmtpServer(boost::asio::io_context& io, std::shared_ptr<SmtpHosts> hosts,
+             const boost::asio::ip::tcp::endpoint& listen, bool reuse_port = false);
   ~SmtpServer();
   SmtpServer(const SmtpServer&) = delete;
   SmtpServer& operator=(const SmtpServer&) = delete;
