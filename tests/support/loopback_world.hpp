@@ -234,6 +234,8 @@ class World {
   }
 
   const std::filesystem::path& dir() const { return dir_; }
+  // The port every SMTP server listens on (0 before the first one starts).
+  std::uint16_t smtp_port() const { return port_; }
 
   std::uint64_t connections() const {
     std::uint64_t total = 0;
