@@ -40,7 +40,7 @@ listener on 0.0.0.0 tell the hosts apart by the address a connection reached.
 
 The next night: `mxsim --mutate DIR` breaks a few domains and repairs a few (generation + 1,
 recorded in DIR/world.state), rewrites domains.txt and expected.jsonl, and prints one line per
-changed domain: "DOMAIN BEFORE -> AFTER REASON". It does not touch a running mxsim: stop it and
+changed domain: "DOMAIN BEFORE → AFTER REASON". It does not touch a running mxsim: stop it and
 start it again with the same options and --dir, and it serves DIR's current generation (the same
 root.pem; the ports are new unless given, see mxscan.args). A different --domains, --seed,
 --latency or mix starts DIR over at generation 0.)";
@@ -75,14 +75,15 @@ int mutate_world(const fs::path& dir) {
     const auto& domain = after.domains.at(change.domain);
     const auto was = mx::sim::expect(before.domains.at(change.domain));
     const auto now = mx::sim::expect(domain);
-    std::printf("%s %s -> %s %s\n", domain.name.c_str(), to_string(was.status).c_str(),
+    std::printf("%s %s → %s %s\n", domain.name.c_str(), to_string(was.status).c_str(),
                 to_string(now.status).c_str(), change.reason.c_str());
   }
   std::fflush(stdout);
   return 0;
 }
 
-// One serving thread: its io_context and its listeners (sharing the ports with SO_REUSEPORT).
+// One SMTP/HTTPS serving thread: its io_context and its listeners (sharing the ports with
+// SO_REUSEPORT).
 struct Shard {
   asio::io_context io{1};
   std::unique_ptr<mx::world::SmtpServer> smtp;
@@ -133,11 +134,13 @@ int serve(const Options& options) {
   const auto digest = [&keys](const mx::sim::MailHost& host) {
     return keys.spki_sha256(host.rsa, host.key_slot);
   };
-  mx::world::DnsServer dns(shards.front()->io, mx::sim::make_zone(*plan, digest), dns_address->ip,
+  // DNS has a thread of its own: answers must not wait behind TLS handshakes.
+  asio::io_context dns_io(1);
+  mx::world::DnsServer dns(dns_io, mx::sim::make_zone(*plan, digest), dns_address->ip,
                            dns_address->port);
   mx::sim::write_mxscan_args(dir, dns.resolver_arg(), smtp_port, https_port);
 
-  asio::signal_set signals(shards.front()->io, SIGINT, SIGTERM);
+  asio::signal_set signals(dns_io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
     dns.stop();
     for (auto& shard : shards) {
@@ -153,10 +156,10 @@ int serve(const Options& options) {
               static_cast<unsigned>(https_port), plan->domains.size(), options.dir.c_str());
   std::fflush(stdout);
   std::vector<std::thread> threads;
-  for (std::size_t t = 1; t < shards.size(); ++t) {
-    threads.emplace_back([&io = shards[t]->io] { io.run(); });
+  for (auto& shard : shards) {
+    threads.emplace_back([&io = shard->io] { io.run(); });
   }
-  shards.front()->io.run();
+  dns_io.run();
   for (auto& thread : threads) {
     thread.join();
   }
@@ -183,7 +186,8 @@ int main(int argc, char** argv) {
   app.add_option("--smtp-port", options.smtp_port, "SMTP port of every host (0: any free port)");
   app.add_option("--https-port", options.https_port,
                  "HTTPS port of every MTA-STS policy host (0: any free port)");
-  app.add_option("--threads", options.threads, "serving threads")
+  app.add_option("--threads", options.threads,
+                 "SMTP and HTTPS serving threads (DNS has one of its own)")
       ->check(CLI::Range(1U, 64U))
       ->capture_default_str();
   app.add_option("--mutate", options.mutate_dir,
