@@ -11,6 +11,7 @@
 #include <iomanip>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,12 +74,14 @@ std::string zone_text(const std::vector<MxHost>& hosts) {
   return zone.str();
 }
 
-// Runs a command in `dir` through the shell; its stdout, or a failure with everything it said.
+// Runs a command in `dir` through the shell (ldns-keygen writes its keys in the current
+// directory); its stdout. Throws, with everything it said, when it fails.
 std::string run_in(const fs::path& dir, const std::string& command) {
   const auto result =
       mx::test::run_process({"/bin/sh", "-c", "cd '" + dir.string() + "' && exec " + command}, 30s);
   if (result.exit_code != 0) {
-    FAIL(command << " failed (" << result.exit_code << "):\n" << result.out << result.err);
+    throw std::runtime_error(command + " failed (" + std::to_string(result.exit_code) + "):\n" +
+                             result.out + result.err);
   }
   return result.out;
 }
