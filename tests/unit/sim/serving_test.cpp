@@ -8,9 +8,13 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -24,6 +28,7 @@
 namespace {
 
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using asio::ip::tcp;
 using namespace std::chrono_literals;
 
@@ -41,6 +46,34 @@ asio::awaitable<void> first_line(tcp::endpoint to, std::string& out) {
   const auto got =
       co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer), "\r\n", use_tuple);
   out = std::get<0>(got) ? "closed" : buffer.substr(0, std::get<1>(got) - 2);
+}
+
+// The response of an HTTPS host: "HTTP/1.1 200 OK ... \r\n\r\n<body>", or what went wrong.
+asio::awaitable<void> https_get(tcp::endpoint to, std::string sni, std::string& out) {
+  ssl::context context(ssl::context::tls_client);
+  ssl::stream<tcp::socket> stream(co_await asio::this_coro::executor, context);
+  SSL_set_tlsext_host_name(stream.native_handle(), sni.c_str());
+  const auto connected = co_await stream.lowest_layer().async_connect(to, use_tuple);
+  if (std::get<0>(connected)) {
+    out = "connect failed";
+    co_return;
+  }
+  const auto shook = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
+  if (std::get<0>(shook)) {
+    out = "handshake failed";
+    co_return;
+  }
+  const std::string request =
+      "GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: " + sni + "\r\nConnection: close\r\n\r\n";
+  const auto wrote = co_await asio::async_write(stream, asio::buffer(request), use_tuple);
+  if (std::get<0>(wrote)) {
+    out = "write failed";
+    co_return;
+  }
+  std::string response;
+  const auto got = co_await asio::async_read(stream, asio::dynamic_buffer(response), use_tuple);
+  static_cast<void>(got);  // ends with EOF or a truncated stream: the bytes are what counts
+  out = response;
 }
 
 class TwoHosts : public mx::world::SmtpHosts {
@@ -114,6 +147,36 @@ TEST_CASE("A planned world's hosts answer at their own addresses", "[loopback]")
   CHECK(got.one == "220 mx1.good.test ESMTP mxsim");
   CHECK(got.two.rfind("554 5.7.1 mx1.bad.test", 0) == 0);
   CHECK(got.nobody == "closed");
+
+  // The policy hosts: a domain's policy at its address, a 404 at another's, nobody elsewhere.
+  plan.domains[0].mta_sts = mx::sim::MtaSts::ok;
+  plan.domains[0].sts_ip = "127.9.2.1";
+  plan.domains[1].mta_sts = mx::sim::MtaSts::http_status;
+  plan.domains[1].sts_ip = "127.9.2.2";
+  const auto policies = std::make_shared<const mx::sim::WorldIndex>(plan);
+  std::string policy;
+  std::string missing;
+  std::string nobody;
+  {
+    asio::io_context io;
+    mx::world::HttpsServer server(io, std::make_shared<mx::sim::HttpsTable>(policies, *pki, keys),
+                                  tcp::endpoint(asio::ip::address_v4::any(), 0));
+    const auto port = server.port();
+    asio::co_spawn(
+        io, https_get({asio::ip::make_address("127.9.2.1"), port}, "mta-sts.good.test", policy),
+        asio::detached);
+    asio::co_spawn(
+        io, https_get({asio::ip::make_address("127.9.2.2"), port}, "mta-sts.bad.test", missing),
+        asio::detached);
+    asio::co_spawn(io, https_get({asio::ip::make_address("127.9.2.3"), port}, "x.test", nobody),
+                   asio::detached);
+    io.run_for(10s);
+  }
+  CHECK(policy.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(policy.find("\r\n\r\nversion: STSv1\r\nmode: enforce\r\nmx: mx1.good.test\r\n") !=
+        std::string::npos);
+  CHECK(missing.rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
+  CHECK(nobody == "handshake failed");
 
   // The pool and the PKI are kept: a second open finds the same trust anchor and keys.
   const auto again = mx::world::Pki::open(dir / "pki");
