@@ -36,7 +36,10 @@ Check judge_dane(const probes::HostObservation& host, const probes::smtp::Observ
   const auto owner = "_25._tcp." + host.mx.host;
   switch (tlsa.meta.outcome) {
     case Outcome::data:
-      break;
+      if (!tlsa.records.empty()) {
+        break;
+      }
+      [[fallthrough]];  // an empty RRset publishes nothing
     case Outcome::nxdomain:
     case Outcome::nodata:
       return make(Status::skipped, "absent", fmt::format("no TLSA record at {}", owner));

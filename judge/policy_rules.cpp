@@ -199,7 +199,7 @@ Check judge_mta_sts_policy(const Check& record, const std::optional<PolicyFetch>
     return make(
         kPolicy, Status::fail, "redirect",
         fmt::format("HTTP {} to {}; redirects are not followed (RFC 8461 section 3.3)", f.status,
-                    f.location ? probes::mta_sts::quoted(*f.location) : "no Location"));
+                    f.location ? probes::mta_sts::quoted(*f.location, 256) : "no Location"));
   }
   if (f.status != 200) {
     return make(kPolicy, Status::fail, "http-status",

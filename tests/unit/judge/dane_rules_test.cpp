@@ -106,6 +106,7 @@ TEST_CASE("dane: every code", "[unit]") {
   const std::vector<Row> rows{
       {"nxdomain", host_with(Outcome::nxdomain, {}, true), chain, Status::skipped, "absent"},
       {"nodata", host_with(Outcome::nodata, {}, false), chain, Status::skipped, "absent"},
+      {"empty RRset", host_with(Outcome::data, {}, true), chain, Status::skipped, "absent"},
       {"timeout", host_with(Outcome::timeout, {}, false), chain, Status::error, "timeout"},
       {"servfail", host_with(Outcome::servfail, {}, false), chain, Status::error, "dns-error"},
       {"refused", host_with(Outcome::refused, {}, false), chain, Status::error, "dns-error"},
