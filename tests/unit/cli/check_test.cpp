@@ -236,11 +236,13 @@ TEST_CASE("mxscan check: each address-level code from a server that shows it", "
     const char* code;
     const char* domain_status;
   };
+  // A domain whose SMTP side is perfect is `warn`: the world publishes no MTA-STS and no TLSRPT
+  // record (two `absent` warnings).
   const auto expect = GENERATE(values<Expect>({
-      {"ok.test", "certificate", "pass", "ok", "pass"},
-      {"ok.test", "tls", "pass", "ok", "pass"},
+      {"ok.test", "certificate", "pass", "ok", "warn"},
+      {"ok.test", "tls", "pass", "ok", "warn"},
       {"nostarttls.test", "starttls", "fail", "not-advertised", "fail"},
-      {"lower.test", "starttls", "pass", "ok", "pass"},
+      {"lower.test", "starttls", "pass", "ok", "warn"},
       {"xstarttls.test", "starttls", "fail", "not-advertised", "fail"},
       {"busy.test", "starttls", "error", "temporary", "error"},
       {"refusetls.test", "starttls", "fail", "rejected", "fail"},
@@ -263,10 +265,10 @@ TEST_CASE("mxscan check: each address-level code from a server that shows it", "
       {"nointermediate.test", "certificate", "fail", "untrusted", "fail"},
       {"wrongname.test", "certificate", "fail", "name-mismatch", "fail"},
       {"cnonly.test", "certificate", "fail", "name-mismatch", "fail"},
-      {"wild.test", "certificate", "pass", "ok", "pass"},
+      {"wild.test", "certificate", "pass", "ok", "warn"},
       {"weak.test", "certificate", "warn", "weak-key", "warn"},
-      {"fragments.test", "certificate", "pass", "ok", "pass"},
-      {"tenant.test", "certificate", "pass", "ok", "pass"},
+      {"fragments.test", "certificate", "pass", "ok", "warn"},
+      {"tenant.test", "certificate", "pass", "ok", "warn"},
       {"refused.test", "connect", "error", "refused", "error"},
   }));
   CAPTURE(expect.domain, expect.check);
@@ -334,7 +336,17 @@ TEST_CASE("mxscan check: domain-level mx codes, address codes and the status rul
   CHECK(address.at("certificate").at("san").as_array()[0].as_string() == "mx.ok.test");
   CHECK(address.at("certificate").at("sha256").as_string().size() == 64);
   CHECK(ok.at("mta_sts").is_null());
+  CHECK(ok.at("tlsrpt").is_null());
   CHECK(ok.at("policy").is_null());
+  // No MTA-STS or TLSRPT record in this world: the policy checks follow mx, two `absent` warnings.
+  CHECK(find_check(ok.at("checks"), "mta-sts.record") ==
+        std::pair<std::string, std::string>{"warn", "absent"});
+  CHECK(find_check(ok.at("checks"), "mta-sts.policy") ==
+        std::pair<std::string, std::string>{"skipped", "no-record"});
+  CHECK(find_check(ok.at("checks"), "tlsrpt.record") ==
+        std::pair<std::string, std::string>{"warn", "absent"});
+  CHECK(ok.at("status").as_string() == "warn");
+  CHECK(find_check(results.at("nullmx.test").at("checks"), "mta-sts.record").first == "missing");
 }
 
 TEST_CASE("mxscan check: exit codes, special-purpose addresses, one probe per shared MX",
