@@ -2,8 +2,8 @@
 // A loopback world for end-to-end tests of the mxscan binary: one DNS server, SMTP servers on
 // their own 127.0.1.x addresses, all on one port, and HTTPS servers (MTA-STS policy hosts) on
 // their own 127.0.2.x addresses, all on another port, with certificates from a test PKI, served
-// by a background thread for the life of the object. world.mxscan(...) runs the binary with the
-// world's resolver, trust anchors and ports.
+// by two background threads (DNS, and the others) for the life of the object. world.mxscan(...)
+// runs the binary with the world's resolver, trust anchors and ports.
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -92,9 +92,11 @@ class World {
         for (auto& server : https_) {
           server->stop();
         }
-        dns_->stop();
       });
       thread_.join();
+      dns_work_.reset();
+      boost::asio::post(dns_io_, [this] { dns_->stop(); });
+      dns_thread_.join();
     }
     std::filesystem::remove_all(dir_);
   }
@@ -183,9 +185,12 @@ class World {
     zone_.set_behaviour(name, {.authenticated = authenticated});
   }
 
+  // DNS answers come from a thread of their own, so that they never wait behind TLS handshakes
+  // (a scan asks several names per domain while its probes connect).
   void start() {
-    dns_ =
-        std::make_unique<world::DnsServer>(io_, zone_, boost::asio::ip::make_address("127.0.0.1"));
+    dns_ = std::make_unique<world::DnsServer>(dns_io_, zone_,
+                                              boost::asio::ip::make_address("127.0.0.1"));
+    dns_thread_ = std::thread([this] { dns_io_.run(); });
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -254,13 +259,17 @@ class World {
   int https_count_ = 0;
   std::uint16_t port_ = 0;
   std::uint16_t https_port_ = 0;
-  boost::asio::io_context io_;
+  boost::asio::io_context io_;  // SMTP and HTTPS servers
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
       io_.get_executor()};
+  boost::asio::io_context dns_io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> dns_work_{
+      dns_io_.get_executor()};
   std::unique_ptr<world::DnsServer> dns_;
   std::vector<std::unique_ptr<world::SmtpServer>> smtp_;
   std::vector<std::unique_ptr<world::HttpsServer>> https_;
   std::thread thread_;
+  std::thread dns_thread_;
 };
 
 }  // namespace mx::test
