@@ -84,7 +84,7 @@ std::uint32_t wan_delay(Rng& rng) {
   return static_cast<std::uint32_t>(std::clamp(drawn, 10.0, 1500.0));
 }
 
-void apply_fault(PlannedDomain& domain, const Fault& fault, WorldPlan& plan, Rng& rng) {
+void apply_fault(PlannedDomain& domain, const Fault& fault, WorldPlan& plan) {
   if (const auto* smtp = std::get_if<SmtpFault>(&fault)) {
     MailHost& host = domain.hosts.front();
     host.fault = *smtp;
@@ -103,7 +103,6 @@ void apply_fault(PlannedDomain& domain, const Fault& fault, WorldPlan& plan, Rng
   } else if (const auto* tlsrpt = std::get_if<Tlsrpt>(&fault)) {
     domain.tlsrpt = *tlsrpt;
   }
-  static_cast<void>(rng);
 }
 
 bool healthy_hosts(const PlannedDomain& domain) {
@@ -264,7 +263,7 @@ WorldPlan plan_world(std::size_t domains, std::uint64_t seed, MixOptions mix) {
     if (domain.mta_sts == MtaSts::ok) {
       domain.sts_ip = pool_address(plan.next_address++);
     }
-    apply_fault(domain, fault, plan, rng);
+    apply_fault(domain, fault, plan);
     plan.domains.push_back(std::move(domain));
   }
   return plan;
@@ -295,7 +294,7 @@ std::vector<Mutation> mutate(WorldPlan& plan, std::uint32_t generation) {
     touched[i] = true;
     ++done;
     const std::string before = describe(domain);
-    apply_fault(domain, fault, plan, rng);
+    apply_fault(domain, fault, plan);
     out.push_back({i, fmt::format("broken: {} (was {})", describe(domain), before)});
   }
   // Repaired: misconfigured domains (not their DNS shape) are set right.

@@ -136,7 +136,7 @@ std::vector<Mutation> mutate(WorldPlan& plan, std::uint32_t generation);
 // SHA-256 of the SubjectPublicKeyInfo of a host's leaf key: what its TLSA 3 1 1 record holds.
 using SpkiDigest = std::function<std::vector<std::uint8_t>(const MailHost&)>;
 
-// The zone; `latency` adds the DNS delays of --latency wan (5 to 50 ms a name).
+// The zone; a wan plan (mix.wan) also delays every name's answers by 5 to 50 ms.
 [[nodiscard]] world::Zone make_zone(const WorldPlan& plan, const SpkiDigest& digest);
 
 // The MTA-STS policy text a domain's policy host serves (MtaSts::ok, mode_none, mx_mismatch,
