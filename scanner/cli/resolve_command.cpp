@@ -13,6 +13,7 @@
 #include "scanner/dns/domain_name.hpp"
 #include "scanner/dns/resolver.hpp"
 #include "scanner/engine/bounded_run.hpp"
+#include "scanner/engine/observe_domain.hpp"
 #include "scanner/net/special_addresses.hpp"
 
 namespace mx::cli {
@@ -42,20 +43,6 @@ bool undetermined(dns::Outcome outcome) {
          outcome != dns::Outcome::nxdomain;
 }
 
-// The mail hosts a sender would try, in the order it would try them.
-std::vector<dns::MxRecord> mail_hosts(const DomainView& view) {
-  if (view.implicit_mx) {
-    return {dns::MxRecord{0, view.domain}};
-  }
-  std::vector<dns::MxRecord> hosts;
-  for (const auto& record : view.mx.records) {
-    if (!record.host.empty()) {
-      hosts.push_back(record);
-    }
-  }
-  return hosts;
-}
-
 asio::awaitable<HostView> look_up_host(dns::Resolver& resolver, dns::MxRecord mx) {
   HostView host;
   host.mx = mx;
@@ -73,11 +60,9 @@ asio::awaitable<void> look_up_domain(dns::Resolver& resolver, DomainView& view) 
   auto mx = co_await resolver.mx(view.domain);
   view.mx = std::move(mx);
   view.implicit_mx = view.mx.meta.outcome == dns::Outcome::nodata;
-  if (!view.mx.null_mx()) {
-    for (const auto& record : mail_hosts(view)) {
-      auto host = co_await look_up_host(resolver, record);
-      view.hosts.push_back(std::move(host));
-    }
+  for (const auto& record : dns::mail_hosts(view.mx, view.domain, engine::kMaxHosts)) {
+    auto host = co_await look_up_host(resolver, record);
+    view.hosts.push_back(std::move(host));
   }
   auto mta_sts = co_await resolver.txt("_mta-sts." + view.domain);
   view.mta_sts = std::move(mta_sts);

@@ -62,4 +62,24 @@ bool MxAnswer::null_mx_mixed() const {
          std::any_of(records.begin(), records.end(), is_null_target);
 }
 
+std::vector<MxRecord> mail_hosts(const MxAnswer& answer, std::string_view domain,
+                                 std::size_t limit) {
+  std::vector<MxRecord> hosts;
+  if (answer.meta.outcome == Outcome::nodata) {
+    hosts.push_back(MxRecord{0, std::string(domain)});
+    return hosts;
+  }
+  if (answer.meta.outcome != Outcome::data) {
+    return hosts;
+  }
+  for (const auto& record : answer.records) {
+    const bool seen = std::any_of(hosts.begin(), hosts.end(),
+                                  [&](const MxRecord& h) { return h.host == record.host; });
+    if (!is_null_target(record) && !seen && hosts.size() < limit) {
+      hosts.push_back(record);
+    }
+  }
+  return hosts;
+}
+
 }  // namespace mx::dns

@@ -59,6 +59,13 @@ struct MxAnswer {
   [[nodiscard]] bool null_mx_mixed() const;
 };
 
+// The hosts a sender would try, in order (RFC 5321 section 5.1): for MX data, the targets by
+// preference without root targets (a null MX, or one mixed in) and without repeats, at most
+// `limit` of them; for NODATA, `domain` itself at preference 0 (the implicit MX); none for any
+// other outcome.
+[[nodiscard]] std::vector<MxRecord> mail_hosts(const MxAnswer& answer, std::string_view domain,
+                                               std::size_t limit);
+
 struct AddressAnswer {
   AnswerMeta meta;
   std::vector<boost::asio::ip::address> addresses;

@@ -46,17 +46,9 @@ asio::awaitable<void> observe_hosts(ScanEnv& env, probes::DomainObservation& out
   auto mx = co_await env.resolver.mx(out.domain);
   out.mx = std::move(mx);
 
-  if (out.mx.meta.outcome == dns::Outcome::nodata) {
-    out.implicit_mx = true;
-    out.hosts.emplace_back().mx = {0, out.domain};
-  } else if (out.mx.meta.outcome == dns::Outcome::data && !out.mx.null_mx()) {
-    for (const auto& record : out.mx.records) {
-      const bool seen = std::any_of(out.hosts.begin(), out.hosts.end(),
-                                    [&](const auto& h) { return h.mx.host == record.host; });
-      if (!record.host.empty() && !seen && out.hosts.size() < kMaxHosts) {
-        out.hosts.emplace_back().mx = record;
-      }
-    }
+  out.implicit_mx = out.mx.meta.outcome == dns::Outcome::nodata;
+  for (auto& record : dns::mail_hosts(out.mx, out.domain, kMaxHosts)) {
+    out.hosts.emplace_back().mx = std::move(record);
   }
   for (auto& host : out.hosts) {
     co_await observe_host(env, host, attempt);

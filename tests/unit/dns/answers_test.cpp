@@ -45,3 +45,28 @@ TEST_CASE("Null MX needs exactly one record, preference 0, root target", "[unit]
   CHECK_FALSE(answer.null_mx());
   CHECK_FALSE(answer.null_mx_mixed());
 }
+
+TEST_CASE("Mail hosts: MX targets in order without roots and repeats, the domain for NODATA",
+          "[unit]") {
+  MxAnswer answer;
+  answer.meta.outcome = Outcome::data;
+  answer.records = {
+      {0, ""}, {10, "a.example"}, {10, "b.example"}, {20, "a.example"}, {30, "c.example"}};
+  CHECK(mail_hosts(answer, "example", 10) ==
+        std::vector<MxRecord>{{10, "a.example"}, {10, "b.example"}, {30, "c.example"}});
+  CHECK(mail_hosts(answer, "example", 2) ==
+        std::vector<MxRecord>{{10, "a.example"}, {10, "b.example"}});
+
+  answer.records = {{0, ""}};
+  CHECK(mail_hosts(answer, "example", 10).empty());
+
+  answer.meta.outcome = Outcome::nodata;
+  answer.records.clear();
+  CHECK(mail_hosts(answer, "example", 10) == std::vector<MxRecord>{{0, "example"}});
+
+  for (const auto outcome :
+       {Outcome::nxdomain, Outcome::servfail, Outcome::refused, Outcome::timeout, Outcome::error}) {
+    answer.meta.outcome = outcome;
+    CHECK(mail_hosts(answer, "example", 10).empty());
+  }
+}
