@@ -117,17 +117,20 @@ ChildProcess::~ChildProcess() {
 }
 
 void ChildProcess::signal(int signo) const {
-  kill(pid_, signo);
+  if (!reaped_) {
+    kill(pid_, signo);
+  }
 }
 
 int ChildProcess::wait(std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
+  while (!reaped_) {
     int status = 0;
     const pid_t done = waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
       reaped_ = true;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      break;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return -1;
@@ -135,6 +138,7 @@ int ChildProcess::wait(std::chrono::milliseconds limit) {
     // Polling a child's exit: there is no event to wait on without a signal handler.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  return exit_code_;
 }
 
 std::string ChildProcess::err() const {

@@ -27,8 +27,10 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
+  // Does nothing once the child was reaped: its pid may belong to another process by then.
   void signal(int signo) const;
-  // Waits at most `limit`; the exit code, or -1 when killed by a signal or still running.
+  // Waits at most `limit`; the exit code, or -1 when killed by a signal or still running. Once
+  // reaped, returns the same result at once.
   int wait(std::chrono::milliseconds limit);
   [[nodiscard]] std::string err() const;
 
@@ -36,6 +38,7 @@ class ChildProcess {
   int pid_ = -1;
   std::string dir_;
   bool reaped_ = false;
+  int exit_code_ = -1;  // once reaped
 };
 
 }  // namespace mx::test

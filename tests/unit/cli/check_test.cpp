@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -238,7 +239,8 @@ TEST_CASE("mxscan check: each address-level code from a server that shows it", "
   };
   // A domain whose SMTP side is perfect is `warn`: the world publishes no MTA-STS and no TLSRPT
   // record (two `absent` warnings).
-  const auto expect = GENERATE(values<Expect>({
+  // One world and one run for every row (a GENERATE would start both again per row).
+  const std::vector<Expect> expects{
       {"ok.test", "certificate", "pass", "ok", "warn"},
       {"ok.test", "tls", "pass", "ok", "warn"},
       {"nostarttls.test", "starttls", "fail", "not-advertised", "fail"},
@@ -270,16 +272,19 @@ TEST_CASE("mxscan check: each address-level code from a server that shows it", "
       {"fragments.test", "certificate", "pass", "ok", "warn"},
       {"tenant.test", "certificate", "pass", "ok", "warn"},
       {"refused.test", "connect", "error", "refused", "error"},
-  }));
-  CAPTURE(expect.domain, expect.check);
-  const auto& domain = results.at(expect.domain);
-  const auto [status, code] = host_check(domain, expect.check);
-  CHECK(status == expect.status);
-  CHECK(code == expect.code);
-  CHECK(domain.at("status").as_string() == expect.domain_status);
-  // The same result appears at address level.
-  const auto& address = domain.at("mx").as_array()[0].at("addresses").as_array()[0];
-  CHECK(find_check(address.at("checks"), expect.check).second == expect.code);
+  };
+  for (const Expect& expect : expects) {
+    CAPTURE(expect.domain, expect.check);
+    REQUIRE(results.count(expect.domain) == 1);
+    const auto& domain = results.at(expect.domain);
+    const auto [status, code] = host_check(domain, expect.check);
+    CHECK(status == expect.status);
+    CHECK(code == expect.code);
+    CHECK(domain.at("status").as_string() == expect.domain_status);
+    // The same result appears at address level.
+    const auto& address = domain.at("mx").as_array()[0].at("addresses").as_array()[0];
+    CHECK(find_check(address.at("checks"), expect.check).second == expect.code);
+  }
 }
 
 TEST_CASE("mxscan check: domain-level mx codes, address codes and the status rules", "[loopback]") {
