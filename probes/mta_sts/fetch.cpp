@@ -282,8 +282,9 @@ asio::awaitable<void> exchange(const FetchConfig& config, const Deadlines& deadl
   out.tls = tls::read_session(stream.native_handle());
   if (!out.tls->chain.empty()) {
     out.certificate = tls::analyse_chain(out.tls->chain, out.host, trust.store(),
-                                         std::chrono::system_clock::now());
+                                         std::chrono::system_clock::now(), out.tls->parsed.get());
   }
+  out.tls->parsed.reset();
 
   out.stage = FetchStage::request;
   http::request<http::empty_body> request{

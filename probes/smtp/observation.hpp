@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 
 #include "probes/smtp/ehlo.hpp"
 #include "probes/smtp/reply_parser.hpp"
+#include "probes/tls/certificate.hpp"
 
 namespace mx::probes::smtp {
 
@@ -56,6 +58,9 @@ struct TlsObservation {
   std::string group;                             // key exchange group, "X25519"; empty when unknown
   std::vector<std::vector<std::uint8_t>> chain;  // DER, leaf first, exactly as served
   std::string failure;  // OpenSSL's reason when the handshake failed, else empty
+  // The handshake's parse of `chain`, for tls::analyse_chain; whoever analyses the chain drops it
+  // (it is not a fact, and holding it for a whole scan would cost memory).
+  std::shared_ptr<const tls::ParsedChain> parsed;
 };
 
 struct Observation {

@@ -333,6 +333,7 @@ asio::awaitable<void> tls_dialogue(const ProbeConfig& config, Layer<TlsStream>& 
   facts.cipher = std::move(session.cipher);
   facts.group = std::move(session.group);
   facts.chain = std::move(session.chain);
+  facts.parsed = std::move(session.parsed);
 
   out.stage = Stage::ehlo_tls;
   const std::string ehlo_command = "EHLO " + config.ehlo_name;

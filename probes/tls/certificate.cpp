@@ -228,10 +228,11 @@ int record_path_error(int ok, X509_STORE_CTX* ctx) {
   return 1;
 }
 
-// `chain`: as served, leaf first; the leaf itself comes parsed.
-PathState check_path(X509* leaf, const std::vector<Der>& chain, X509_STORE* trust,
-                     std::time_t now) {
+// `certificates`: as served, leaf first (the leaf is certificates[0]); null for one that did not
+// parse.
+PathState check_path(const std::vector<X509*>& certificates, X509_STORE* trust, std::time_t now) {
   constexpr PathState no_memory{.first_error = X509_V_ERR_OUT_OF_MEM, .chain_expired = false};
+  X509* leaf = certificates.front();
   const CertStackPtr served(sk_X509_new_null());
   const std::unique_ptr<X509_STORE, StoreFree> no_anchors(trust == nullptr ? X509_STORE_new()
                                                                            : nullptr);
@@ -240,12 +241,14 @@ PathState check_path(X509* leaf, const std::vector<Der>& chain, X509_STORE* trus
   if (!served || anchors == nullptr || !ctx) {
     return no_memory;
   }
-  const std::size_t count = std::min(chain.size(), max_chain_length);
-  for (std::size_t i = 1; i < count; ++i) {
-    // An intermediate that does not parse is on no path; the others still may be.
-    CertPtr cert = parse(chain[i]);
-    if (cert && sk_X509_push(served.get(), cert.get()) > 0) {
-      static_cast<void>(cert.release());
+  for (std::size_t i = 1; i < certificates.size(); ++i) {
+    // An intermediate that does not parse is on no path; the others still may be. The stack
+    // holds a reference of its own.
+    if (X509* cert = certificates[i]; cert != nullptr && X509_up_ref(cert) == 1) {
+      CertPtr reference(cert);
+      if (sk_X509_push(served.get(), reference.get()) > 0) {
+        static_cast<void>(reference.release());
+      }
     }
   }
   if (X509_STORE_CTX_init(ctx.get(), anchors, leaf, served.get()) != 1) {
@@ -299,26 +302,54 @@ bool host_matches(X509* leaf, std::string_view name, unsigned int subject_rule) 
 
 }  // namespace
 
+ParsedChain::ParsedChain(STACK_OF(X509) * served) {
+  const int count = served != nullptr ? sk_X509_num(served) : 0;
+  for (int i = 0; i < count && certificates_.size() < max_chain_length; ++i) {
+    X509* cert = sk_X509_value(served, i);
+    if (cert != nullptr && X509_up_ref(cert) == 1) {
+      certificates_.push_back(cert);
+    }
+  }
+}
+
+ParsedChain::~ParsedChain() {
+  for (X509* cert : certificates_) {
+    X509_free(cert);
+  }
+}
+
 CertificateFacts analyse_chain(const std::vector<Der>& chain, std::string_view host,
-                               X509_STORE* trust, std::chrono::system_clock::time_point now) {
+                               X509_STORE* trust, std::chrono::system_clock::time_point now,
+                               const ParsedChain* parsed) {
   CertificateFacts facts;
   if (chain.empty()) {
     return facts;
   }
   const ErrorQueueMark mark;
   facts.sha256 = sha256_hex(chain.front());
-  const CertPtr leaf = parse(chain.front());
-  if (!leaf) {
+  const std::size_t count = std::min(chain.size(), max_chain_length);
+  std::vector<CertPtr> owned;
+  std::vector<X509*> certificates;
+  if (parsed != nullptr && parsed->certificates().size() == count) {
+    certificates = parsed->certificates();
+  } else {
+    for (std::size_t i = 0; i < count; ++i) {
+      owned.push_back(parse(chain[i]));
+      certificates.push_back(owned.back().get());
+    }
+  }
+  X509* const leaf = certificates.front();
+  if (leaf == nullptr) {
     return facts;
   }
   facts.parsed = true;
-  describe(leaf.get(), facts);
+  describe(leaf, facts);
 
   std::time_t at = std::chrono::system_clock::to_time_t(now);
-  facts.expired = X509_cmp_time(X509_get0_notAfter(leaf.get()), &at) < 0;
-  facts.not_yet_valid = X509_cmp_time(X509_get0_notBefore(leaf.get()), &at) > 0;
+  facts.expired = X509_cmp_time(X509_get0_notAfter(leaf), &at) < 0;
+  facts.not_yet_valid = X509_cmp_time(X509_get0_notBefore(leaf), &at) > 0;
 
-  const PathState path = check_path(leaf.get(), chain, trust, at);
+  const PathState path = check_path(certificates, trust, at);
   facts.trusted = path.first_error == X509_V_OK;
   facts.verify_error = path.first_error;
   if (!facts.trusted) {
@@ -327,9 +358,9 @@ CertificateFacts analyse_chain(const std::vector<Der>& chain, std::string_view h
   facts.chain_expired = path.chain_expired;
 
   if (const auto name = reference_name(host)) {
-    facts.name_matches = host_matches(leaf.get(), *name, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+    facts.name_matches = host_matches(leaf, *name, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
     facts.cn_only_match = !facts.name_matches && facts.san_dns.empty() &&
-                          host_matches(leaf.get(), *name, X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT);
+                          host_matches(leaf, *name, X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT);
   }
   return facts;
 }

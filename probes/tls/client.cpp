@@ -115,6 +115,7 @@ Session read_session(SSL* ssl) {
     for (int i = 0; i < count; ++i) {
       session.chain.push_back(to_der(sk_X509_value(chain, i)));
     }
+    session.parsed = std::make_shared<const ParsedChain>(chain);
   }
   return session;
 }

@@ -14,6 +14,7 @@
 // while making SSL objects from it); the free functions are pure or read only their arguments.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,8 @@
 #include <openssl/ssl.h>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/system/error_code.hpp>
+
+#include "probes/tls/certificate.hpp"
 
 namespace mx::probes::tls {
 
@@ -56,6 +59,9 @@ struct Session {
   std::string cipher;      // the IANA name, "TLS_AES_256_GCM_SHA384" (OpenSSL's when it has none)
   std::string group;       // key exchange group, "X25519", "prime256v1"; empty when none or unknown
   std::vector<std::vector<std::uint8_t>> chain;  // DER, leaf first, exactly as served
+  // The handshake's parse of `chain`, for analyse_chain; whoever analyses the chain drops it
+  // (it is not a fact, and holding it for a whole scan would cost memory).
+  std::shared_ptr<const ParsedChain> parsed;
 };
 
 // `ssl` must have completed its handshake.

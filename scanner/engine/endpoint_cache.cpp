@@ -68,10 +68,13 @@ asio::awaitable<probes::AddressObservation> EndpointCache::observe(std::string h
   co_await limiter_.acquire(ip);
   co_await run_with_budget(config, entry->result.smtp);
   limiter_.release(ip);
-  const auto& tls = entry->result.smtp.tls;
+  auto& tls = entry->result.smtp.tls;
   if (tls && !tls->chain.empty()) {
-    entry->result.certificate = probes::tls::analyse_chain(tls->chain, host, trust_.store(),
-                                                           std::chrono::system_clock::now());
+    entry->result.certificate = probes::tls::analyse_chain(
+        tls->chain, host, trust_.store(), std::chrono::system_clock::now(), tls->parsed.get());
+  }
+  if (tls) {
+    tls->parsed.reset();
   }
   entry->done = true;
   entry->ready.cancel();

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <vector>
 
 #include <openssl/err.h>
@@ -140,9 +141,52 @@ std::vector<Der> served_chain(const Leaf& leaf) {
   return {der_of(leaf.cert.get()), der_of(world().pki.intermediate())};
 }
 
+struct CertStackFree {
+  void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
+};
+
+// `chain` as a TLS stack holds it after a handshake, when every element parses; else null.
+std::unique_ptr<STACK_OF(X509), CertStackFree> as_stack(const std::vector<Der>& chain) {
+  // Whatever d2i_X509 complains about here must not reach the queue a test watches.
+  struct ErrorMark {
+    ErrorMark() { ERR_set_mark(); }
+    ~ErrorMark() { ERR_pop_to_mark(); }
+    ErrorMark(const ErrorMark&) = delete;
+    ErrorMark& operator=(const ErrorMark&) = delete;
+  } const mark;
+  std::unique_ptr<STACK_OF(X509), CertStackFree> stack(sk_X509_new_null());
+  for (const Der& der : chain) {
+    const unsigned char* cursor = der.data();
+    X509* cert = d2i_X509(nullptr, &cursor, static_cast<long>(der.size()));
+    if (cert == nullptr || cursor != der.data() + der.size() ||
+        sk_X509_push(stack.get(), cert) <= 0) {
+      X509_free(cert);
+      return nullptr;
+    }
+  }
+  return stack;
+}
+
+// Every fact of the analysis.
+auto all_facts(const CertificateFacts& f) {
+  return std::tie(f.sha256, f.subject, f.issuer, f.san_dns, f.common_name, f.not_before,
+                  f.not_after, f.key_type, f.key_bits, f.curve, f.signature_algorithm,
+                  f.self_signed, f.parsed, f.trusted, f.verify_error, f.verify_error_text,
+                  f.expired, f.not_yet_valid, f.chain_expired, f.name_matches, f.cn_only_match);
+}
+
+// The analysis of the DER, checked against the analysis of the same chain as the handshake
+// parsed it (mx::probes::tls::ParsedChain): both must give the same facts.
 CertificateFacts analyse(const std::vector<Der>& chain, std::string_view host,
                          system_clock::time_point now = system_clock::now()) {
-  return analyse_chain(chain, host, world().trust.get(), now);
+  CertificateFacts facts = analyse_chain(chain, host, world().trust.get(), now);
+  if (const auto stack = as_stack(chain); stack && !chain.empty()) {
+    const mx::probes::tls::ParsedChain parsed(stack.get());
+    const CertificateFacts from_parsed =
+        analyse_chain(chain, host, world().trust.get(), now, &parsed);
+    CHECK(all_facts(from_parsed) == all_facts(facts));
+  }
+  return facts;
 }
 
 // Seconds since the epoch of an RFC 3339 UTC time as the analysis writes it, or -1.
