@@ -25,34 +25,11 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace mx::test::interop {
 
-// A fresh directory under the temp directory, removed with everything in it. World-readable:
-// servers started as root may read it after dropping to an unprivileged user.
-class TempDir {
- public:
-  TempDir() {
-    std::string name = (std::filesystem::temp_directory_path() / "mxscan-interop-XXXXXX").string();
-    if (mkdtemp(name.data()) == nullptr) {
-      throw std::system_error(errno, std::generic_category(), "mkdtemp " + name);
-    }
-    path_ = name;
-    using std::filesystem::perms;
-    std::filesystem::permissions(path_, perms::owner_all | perms::group_read | perms::group_exec |
-                                            perms::others_read | perms::others_exec);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using mx::test::TempDir;
 
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

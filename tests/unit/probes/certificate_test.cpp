@@ -22,9 +22,12 @@
 #include <openssl/x509_vfy.h>
 #include <catch2/catch.hpp>
 
+#include "tests/support/temp_dir.hpp"
 #include "tests/world/pki.hpp"
 
 namespace {
+
+using mx::test::TempDir;
 
 using mx::probes::tls::analyse_chain;
 using mx::probes::tls::CertificateFacts;
@@ -41,31 +44,6 @@ struct StoreFree {
   void operator()(X509_STORE* p) const { X509_STORE_free(p); }
 };
 using StorePtr = std::unique_ptr<X509_STORE, StoreFree>;
-
-// A fresh directory, removed with everything in it when the object goes.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    const auto base = std::filesystem::temp_directory_path();
-    do {
-      std::ostringstream name;
-      name << "mxscan-certificate-test-" << std::hex << random() << random();
-      path_ = base / name.str();
-    } while (!std::filesystem::create_directory(path_));
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 StorePtr load_trust(const std::filesystem::path& file) {
   StorePtr store(X509_STORE_new());

@@ -17,9 +17,12 @@
 #include <catch2/catch.hpp>
 
 #include "probes/dane/tlsa_match.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/world/pki.hpp"
 
 namespace {
+
+using mx::test::TempDir;
 
 using mx::dns::TlsaRecord;
 using mx::probes::dane::association_data;
@@ -34,31 +37,6 @@ using mx::world::LeafSpec;
 using mx::world::Pki;
 using std::chrono::hours;
 using std::chrono::system_clock;
-
-// A fresh directory, removed with everything in it when the object goes.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    const auto base = std::filesystem::temp_directory_path();
-    do {
-      std::ostringstream name;
-      name << "mxscan-dane-test-" << std::hex << random() << random();
-      path_ = base / name.str();
-    } while (!std::filesystem::create_directory(path_));
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // One PKI per test process: generating the CA keys is the slow part.
 struct World {

@@ -31,12 +31,15 @@
 #include "probes/tls/client.hpp"
 #include "probes/tls/trust_store.hpp"
 #include "scanner/dns/resolver.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/world/dns_server.hpp"
 #include "tests/world/dns_zone.hpp"
 #include "tests/world/https_server.hpp"
 #include "tests/world/pki.hpp"
 
 namespace {
+
+using mx::test::TempDir;
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -61,31 +64,6 @@ constexpr std::string_view domain = "example.test";
 constexpr std::string_view host = "mta-sts.example.test";
 constexpr std::string_view good_policy =
     "version: STSv1\r\nmode: enforce\r\nmx: mx.example.test\r\nmax_age: 604800\r\n";
-
-// A fresh directory, removed with everything in it when the object goes.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    const auto base = std::filesystem::temp_directory_path();
-    do {
-      std::ostringstream name;
-      name << "mxscan-mta-sts-fetch-test-" << std::hex << random() << random();
-      path_ = base / name.str();
-    } while (!std::filesystem::create_directory(path_));
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 LeafSpec leaf_for(std::string name, Issuer issuer = Issuer::intermediate) {
   LeafSpec spec;

@@ -31,10 +31,13 @@
 
 #include "probes/smtp/probe.hpp"
 #include "probes/tls/client.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/world/pki.hpp"
 #include "tests/world/smtp_server.hpp"
 
 namespace {
+
+using mx::test::TempDir;
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -55,31 +58,6 @@ using mx::world::SmtpResponse;
 using mx::world::SmtpServer;
 using mx::world::SmtpTls;
 using mx::world::TlsVersion;
-
-// A fresh directory, removed with everything in it when the object goes.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    const auto base = std::filesystem::temp_directory_path();
-    do {
-      std::ostringstream name;
-      name << "mxscan-smtp-probe-test-" << std::hex << random() << random();
-      path_ = base / name.str();
-    } while (!std::filesystem::create_directory(path_));
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // One PKI per test process (making CA keys is the slow part): the MX host's leaf, served for the
 // SNI mx.test, and another leaf served to clients that send no or another SNI.
