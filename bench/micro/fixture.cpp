@@ -117,8 +117,13 @@ probes::DomainObservation typical_observation(const std::string& domain) {
   fetch.stage = probes::mta_sts::FetchStage::done;
   fetch.ending = probes::mta_sts::FetchEnding::completed;
   fetch.a = dns::AddressAnswer{data(), {boost::asio::ip::make_address("127.0.2.1")}};
-  fetch.tls =
-      probes::tls::Session{"TLSv1.3", 0x0304, "TLS_AES_256_GCM_SHA384", "X25519", f.chain()};
+  probes::tls::Session session;
+  session.version = "TLSv1.3";
+  session.version_number = 0x0304;
+  session.cipher = "TLS_AES_256_GCM_SHA384";
+  session.group = "X25519";
+  session.chain = f.chain();
+  fetch.tls = std::move(session);
   fetch.certificate = probes::tls::analyse_chain(f.chain(), fetch.host, f.trust(), d.observed_at);
   fetch.status = 200;
   fetch.reason = "OK";
