@@ -246,7 +246,7 @@ struct HttpsServer::Impl {
   bool stopped = false;
   std::list<std::weak_ptr<Connection>> connections;  // closed by stop()
   std::shared_ptr<HttpsHosts> hosts;                 // set: a many-host server
-  std::map<std::pair<TlsVersion, TlsVersion>, ssl::context> shared_contexts;
+  ServerContexts shared_contexts{"HttpsServer"};
 };
 
 void HttpsServer::Impl::bind(const asio::ip::address& address, std::uint16_t port) {
@@ -275,15 +275,7 @@ std::shared_ptr<const Script> HttpsServer::Impl::host_script(const tcp::socket& 
     made->default_site.response = HttpsResponse::error(500);
   }
   made->identity = std::move(host->identity);
-  const auto versions = std::make_pair(host->min_version, host->max_version);
-  auto found = shared_contexts.find(versions);
-  if (found == shared_contexts.end()) {
-    found = shared_contexts
-                .emplace(versions,
-                         make_server_context(host->min_version, host->max_version, "HttpsServer"))
-                .first;
-  }
-  made->shared_context = &found->second;
+  made->shared_context = &shared_contexts.get(host->min_version, host->max_version);
   return made;
 }
 

@@ -231,7 +231,7 @@ struct SmtpServer::Impl {
   bool stopped = false;
   std::list<std::weak_ptr<Connection>> connections;  // closed by stop()
   std::shared_ptr<SmtpHosts> hosts;                  // set: a many-host server
-  std::map<std::pair<TlsVersion, TlsVersion>, ssl::context> shared_contexts;
+  ServerContexts shared_contexts{"SmtpServer"};
 };
 
 void SmtpServer::Impl::bind(const asio::ip::address& address, std::uint16_t port) {
@@ -257,15 +257,7 @@ std::shared_ptr<const Script> SmtpServer::Impl::host_script(const tcp::socket& s
   made->behaviour.tls.reset();
   if (host->identity) {
     made->identity = std::move(host->identity);
-    const auto versions = std::make_pair(host->min_version, host->max_version);
-    auto found = shared_contexts.find(versions);
-    if (found == shared_contexts.end()) {
-      found = shared_contexts
-                  .emplace(versions,
-                           make_server_context(host->min_version, host->max_version, "SmtpServer"))
-                  .first;
-    }
-    made->shared_context = &found->second;
+    made->shared_context = &shared_contexts.get(host->min_version, host->max_version);
   }
   return made;
 }

@@ -5,9 +5,11 @@
 // identity made when the host is first reached, on a context shared by every host.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <openssl/evp.h>
@@ -42,6 +44,27 @@ struct TlsIdentity {
 [[nodiscard]] boost::asio::ssl::context make_server_context(TlsVersion min_version,
                                                             TlsVersion max_version,
                                                             std::string_view who);
+
+// The server contexts of a many-host listener, one per version range, made on first use and
+// shared by every host with that range. References stay valid for the object's life.
+class ServerContexts {
+ public:
+  explicit ServerContexts(std::string who) : who_(std::move(who)) {}
+
+  [[nodiscard]] boost::asio::ssl::context& get(TlsVersion min_version, TlsVersion max_version) {
+    const auto versions = std::make_pair(min_version, max_version);
+    auto found = contexts_.find(versions);
+    if (found == contexts_.end()) {
+      found =
+          contexts_.emplace(versions, make_server_context(min_version, max_version, who_)).first;
+    }
+    return found->second;
+  }
+
+ private:
+  std::string who_;
+  std::map<std::pair<TlsVersion, TlsVersion>, boost::asio::ssl::context> contexts_;
+};
 
 // Puts the identity on one connection, before its handshake. Throws std::runtime_error.
 void use_identity(SSL* ssl, const TlsIdentity& identity);
