@@ -111,19 +111,7 @@ Tables and views are documented in docs/schema.md. Two questions, asked with sql
 EOF
 query() {
   printf '\n$ sqlite3 -header -column %s "%s"\n' "$db" "$1"
-  if command -v sqlite3 >/dev/null; then
-    sqlite3 -header -column "$db" "$1"
-  else
-    # The sqlite3 shell is not among the build's packages (apt-get install sqlite3); Python's
-    # module asks the same question.
-    python3 - "$db" "$1" <<'PY'
-import sqlite3, sys
-cursor = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True).execute(sys.argv[2])
-print("  ".join(c[0] for c in cursor.description))
-for row in cursor:
-    print("  ".join(str(v) for v in row))
-PY
-  fi
+  sqlite3 -header -column "$db" "$1"
 }
 query "SELECT run_id, status, domains FROM status_counts ORDER BY run_id, status;"
 query "SELECT name, status, code, domains FROM code_counts

@@ -11,7 +11,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libssl-dev libc-ares-dev libfmt-dev libsqlite3-dev
   libcli11-dev libidn2-dev catch2
   # tools the scripts use
-  python3 procps
+  python3 procps sqlite3
   # interoperability tests (tests/interop): an MTA, a web server, a DNSSEC zone signer, an
   # authoritative name server and a validating resolver
   postfix nginx-light ldnsutils nsd unbound
