@@ -20,9 +20,12 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/interop.hpp"
+#include "tests/support/json_lines.hpp"
 #include "tests/support/loopback_world.hpp"
 
 namespace {
+
+using mx::test::by_domain;
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
@@ -157,16 +160,6 @@ std::string unbound_conf(const fs::path& dir, std::uint16_t port, std::uint16_t 
        << "  name: \"" << zone_name << "\"\n"
        << "  stub-addr: " << nsd_ip << "@" << nsd_port << "\n";
   return conf.str();
-}
-
-std::map<std::string, json::object> by_domain(const std::string& out) {
-  std::map<std::string, json::object> domains;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    auto object = json::parse(line).as_object();
-    domains[std::string(object.at("domain").as_string())] = std::move(object);
-  }
-  return domains;
 }
 
 // A host-level check of the first MX host.

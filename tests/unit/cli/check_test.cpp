@@ -13,24 +13,17 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/support/json_lines.hpp"
 #include "tests/support/loopback_world.hpp"
 
 namespace {
+
+using mx::test::by_domain;
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using mx::test::World;
 using mx::world::SmtpBehaviour;
-
-std::map<std::string, json::object> by_domain(const std::string& out) {
-  std::map<std::string, json::object> domains;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    auto object = json::parse(line).as_object();
-    domains[std::string(object.at("domain").as_string())] = std::move(object);
-  }
-  return domains;
-}
 
 // The (status, code) of `check` in a checks array, or ("missing", "").
 std::pair<std::string, std::string> find_check(const json::value& checks, const std::string& name) {

@@ -1,4 +1,5 @@
 #include "tests/world/https_server.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -40,6 +41,8 @@
 
 namespace {
 
+using mx::test::TempDir;
+
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 namespace http = boost::beast::http;
@@ -62,31 +65,6 @@ constexpr std::string_view well_known = "/.well-known/mta-sts.txt";
 constexpr std::string_view policy_text =
     "version: STSv1\r\nmode: enforce\r\nmx: mx.a.test\r\nmax_age: 86400\r\n";
 const auto localhost = asio::ip::make_address("127.0.0.1");
-
-// A fresh directory per test, removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    const auto base = std::filesystem::temp_directory_path();
-    do {
-      std::ostringstream name;
-      name << "mxscan-https-test-" << std::hex << random() << random();
-      path_ = base / name.str();
-    } while (!std::filesystem::create_directory(path_));
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 LeafSpec named(std::vector<std::string> dns_names) {
   LeafSpec spec;

@@ -1,4 +1,5 @@
 #include "tests/world/pki.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <array>
 #include <chrono>
@@ -27,6 +28,8 @@
 
 namespace {
 
+using mx::test::TempDir;
+
 using mx::world::CertPtr;
 using mx::world::Issuer;
 using mx::world::KeyPtr;
@@ -50,31 +53,6 @@ struct StoreCtxFree {
 };
 struct CertStackFree {
   void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
-};
-
-// A fresh directory per test, removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    const auto base = std::filesystem::temp_directory_path();
-    do {
-      std::ostringstream name;
-      name << "mxscan-pki-test-" << std::hex << random() << random();
-      path_ = base / name.str();
-    } while (!std::filesystem::create_directory(path_));
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
 };
 
 std::vector<CertPtr> load_certs(const std::filesystem::path& file) {

@@ -1,4 +1,5 @@
 #include "tests/world/smtp_server.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <array>
 #include <chrono>
@@ -35,6 +36,8 @@
 
 namespace {
 
+using mx::test::TempDir;
+
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
@@ -60,31 +63,6 @@ using namespace std::chrono_literals;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_client_input = 2 * 1024 * 1024;
 const auto localhost = asio::ip::make_address("127.0.0.1");
-
-// A fresh directory per test, removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    const auto base = std::filesystem::temp_directory_path();
-    do {
-      std::ostringstream name;
-      name << "mxscan-smtp-test-" << std::hex << random() << random();
-      path_ = base / name.str();
-    } while (!std::filesystem::create_directory(path_));
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 LeafSpec named(std::vector<std::string> dns_names) {
   LeafSpec spec;
