@@ -7,9 +7,7 @@
 #include <memory>
 #include <utility>
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -204,35 +202,12 @@ std::optional<std::string> unusable_reason(const dns::TlsaRecord& record) {
   }
 }
 
-bool is_ip_literal(std::string_view host) {
-  // No host name has a colon: an IPv6 literal, bracketed or not.
-  if (host.find(':') != std::string_view::npos) {
-    return true;
-  }
-  const std::string text(host);
-  in_addr address{};
-  return inet_pton(AF_INET, text.c_str(), &address) == 1;
-}
-
-// The name to give X509_check_host, or nothing when it can match no certificate. A leading dot
-// would make OpenSSL match subdomains of any depth, and a '*' would match a wildcard literally.
-std::optional<std::string_view> reference_name(std::string_view host) {
-  if (!host.empty() && host.back() == '.') {
-    host.remove_suffix(1);
-  }
-  if (host.empty() || host.front() == '.' || host.find('*') != std::string_view::npos ||
-      is_ip_literal(host)) {
-    return std::nullopt;
-  }
-  return host;
-}
-
 // RFC 7672 §3.2.3: subjectAltName DNS-IDs only; a wildcard only as the whole left-most label.
 bool leaf_names_match(X509* leaf, std::string_view mx_host, std::string_view tlsa_base_domain) {
   constexpr unsigned int flags =
       X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
   for (const std::string_view host : {mx_host, tlsa_base_domain}) {
-    const auto name = reference_name(host);
+    const auto name = tls::reference_name(host);
     if (name && X509_check_host(leaf, name->data(), name->size(), flags, nullptr) == 1) {
       return true;
     }

@@ -280,9 +280,14 @@ bool is_ip_literal(std::string_view host) {
   return inet_pton(AF_INET, text.c_str(), &address) == 1;
 }
 
-// The name X509_check_host should compare, or nothing when the host can never match. A leading
-// dot would make OpenSSL match subdomains of any depth, and a '*' would match a wildcard
-// literally: wildcards belong to presented names only (RFC 6125 §6.4.3).
+bool host_matches(X509* leaf, std::string_view name, unsigned int subject_rule) {
+  // RFC 8461 §4.2 / RFC 6125 §6.4.3: a wildcard only as the whole left-most label, for one label.
+  const unsigned int flags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | subject_rule;
+  return X509_check_host(leaf, name.data(), name.size(), flags, nullptr) == 1;
+}
+
+}  // namespace
+
 std::optional<std::string_view> reference_name(std::string_view host) {
   if (!host.empty() && host.back() == '.') {
     host.remove_suffix(1);
@@ -293,14 +298,6 @@ std::optional<std::string_view> reference_name(std::string_view host) {
   }
   return host;
 }
-
-bool host_matches(X509* leaf, std::string_view name, unsigned int subject_rule) {
-  // RFC 8461 §4.2 / RFC 6125 §6.4.3: a wildcard only as the whole left-most label, for one label.
-  const unsigned int flags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | subject_rule;
-  return X509_check_host(leaf, name.data(), name.size(), flags, nullptr) == 1;
-}
-
-}  // namespace
 
 ParsedChain::ParsedChain(STACK_OF(X509) * served) {
   const int count = served != nullptr ? sk_X509_num(served) : 0;

@@ -67,6 +67,11 @@ struct CertificateFacts {
 // matches.
 // `trust`: the anchors (system store or --ca-file); nullptr means no anchor at all. `now`: the
 // time to judge validity at. Leaves OpenSSL's error queue of the calling thread as it found it.
+// The name to give X509_check_host for `host`, without one trailing dot; nothing when it can
+// match no certificate: empty, an IP literal, a leading dot (OpenSSL would match subdomains of any
+// depth) or a '*' (wildcards belong to presented names only, RFC 6125 §6.4.3).
+[[nodiscard]] std::optional<std::string_view> reference_name(std::string_view host);
+
 // A served chain as the TLS handshake parsed it, leaf first, at most max_chain_length
 // certificates, each up-referenced. Analysing it spares parsing the DER a second time, the
 // costliest step of an analysis: OpenSSL 3.0 decodes every public key through its decoder
