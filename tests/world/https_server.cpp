@@ -108,31 +108,11 @@ int select_certificate(SSL* ssl, int* /*alert*/, void* arg) {
 
 ssl::context make_context(const HttpsCertificate& certificate, const HttpsBehaviour& behaviour,
                           TlsContexts* contexts) {
-  ssl::context context(ssl::context::tls_server);
-  SSL_CTX* native = context.native_handle();
-  // Level 0 before loading anything: at higher levels OpenSSL refuses weak keys and SHA-1
-  // signatures, which the test world serves on purpose, and TLS 1.0/1.1.
-  SSL_CTX_set_security_level(native, 0);
-  const auto fail = [&](std::string_view what) {
-    throw std::runtime_error(fmt::format("HttpsServer: {} ({}): {}", what,
-                                         certificate.chain_file.string(), openssl_errors()));
-  };
-  if (SSL_CTX_set_cipher_list(native, "DEFAULT:@SECLEVEL=0") != 1 ||
-      SSL_CTX_set_min_proto_version(native, openssl_version(behaviour.min_version)) != 1 ||
-      SSL_CTX_set_max_proto_version(native, openssl_version(behaviour.max_version)) != 1) {
-    fail("cannot configure TLS");
-  }
-  if (SSL_CTX_use_certificate_chain_file(native, certificate.chain_file.c_str()) != 1) {
-    fail("cannot load the certificate chain");
-  }
-  if (SSL_CTX_use_PrivateKey_file(native, certificate.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    fail("cannot load the private key " + certificate.key_file.string());
-  }
-  if (SSL_CTX_check_private_key(native) != 1) {
-    fail("the private key does not match the certificate");
-  }
-  SSL_CTX_set_tlsext_servername_callback(native, select_certificate);
-  SSL_CTX_set_tlsext_servername_arg(native, contexts);
+  ssl::context context =
+      make_server_context(behaviour.min_version, behaviour.max_version, "HttpsServer");
+  load_certificate_files(context, certificate.chain_file, certificate.key_file, "HttpsServer");
+  SSL_CTX_set_tlsext_servername_callback(context.native_handle(), select_certificate);
+  SSL_CTX_set_tlsext_servername_arg(context.native_handle(), contexts);
   return context;
 }
 

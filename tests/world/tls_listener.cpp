@@ -61,6 +61,25 @@ boost::asio::ssl::context make_server_context(TlsVersion min_version, TlsVersion
   return context;
 }
 
+void load_certificate_files(boost::asio::ssl::context& context,
+                            const std::filesystem::path& chain_file,
+                            const std::filesystem::path& key_file, std::string_view who) {
+  SSL_CTX* native = context.native_handle();
+  const auto fail = [&](std::string_view what) {
+    throw std::runtime_error(
+        fmt::format("{}: {} ({}): {}", who, what, chain_file.string(), openssl_errors()));
+  };
+  if (SSL_CTX_use_certificate_chain_file(native, chain_file.c_str()) != 1) {
+    fail("cannot load the certificate chain");
+  }
+  if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    fail("cannot load the private key " + key_file.string());
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    fail("the private key does not match the certificate");
+  }
+}
+
 void use_identity(SSL* ssl, const TlsIdentity& identity) {
   STACK_OF(X509)* chain = sk_X509_new_null();
   if (chain == nullptr) {

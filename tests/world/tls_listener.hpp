@@ -5,6 +5,7 @@
 // identity made when the host is first reached, on a context shared by every host.
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,6 +45,13 @@ struct TlsIdentity {
 [[nodiscard]] boost::asio::ssl::context make_server_context(TlsVersion min_version,
                                                             TlsVersion max_version,
                                                             std::string_view who);
+
+// Loads a PEM certificate chain and its private key into `context` (made by
+// make_server_context) and checks that they match. `who` names the server in errors
+// (std::runtime_error).
+void load_certificate_files(boost::asio::ssl::context& context,
+                            const std::filesystem::path& chain_file,
+                            const std::filesystem::path& key_file, std::string_view who);
 
 // The server contexts of a many-host listener, one per version range, made on first use and
 // shared by every host with that range. References stay valid for the object's life.
