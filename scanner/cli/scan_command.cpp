@@ -28,7 +28,7 @@ std::string options_json(const ScanOptions& o) {
   boost::json::object out{{"smtp_port", o.smtp_port},
                           {"https_port", o.https_port},
                           {"timeout_s", o.timeout_s},
-                          {"greeting_timeout_s", o.greeting_timeout_s},
+                          {"greeting_timeout_s", o.greeting_timeout_s.value_or(o.timeout_s)},
                           {"allow_private", o.allow_private},
                           {"ca_file", o.ca_file},
                           {"ehlo", o.ehlo_name()}};

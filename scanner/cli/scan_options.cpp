@@ -24,7 +24,8 @@ std::chrono::milliseconds ScanOptions::timeout() const {
 }
 
 std::chrono::milliseconds ScanOptions::greeting_timeout() const {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(greeting_timeout_s * 1000.0));
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(greeting_timeout_s.value_or(timeout_s) * 1000.0));
 }
 
 std::string ScanOptions::ehlo_name() const {
@@ -91,8 +92,8 @@ void add_scan_options(CLI::App& app, ScanOptions& options) {
       ->capture_default_str()
       ->check(CLI::Range(0.001, 3600.0));
   app.add_option("--greeting-timeout", options.greeting_timeout_s,
-                 "how long to wait for an SMTP greeting, in seconds (tarpits delay it)")
-      ->capture_default_str()
+                 "how long to wait for an SMTP greeting, in seconds (default: --timeout; raise it "
+                 "to wait out tarpits)")
       ->check(CLI::Range(0.001, 3600.0));
   app.add_option("--concurrency", options.concurrency, "probes in flight")
       ->capture_default_str()

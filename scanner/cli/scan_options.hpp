@@ -21,7 +21,8 @@ struct ScanOptions {
   std::uint16_t smtp_port = 25;
   std::uint16_t https_port = 443;
   double timeout_s = 10.0;
-  double greeting_timeout_s = 30.0;
+  // Unset: --timeout, which CONTRACT.md makes the budget of every SMTP reply, the greeting too.
+  std::optional<double> greeting_timeout_s;
   unsigned concurrency = 1000;
   unsigned threads = 0;  // 0: one per core
   unsigned per_ip = 2;
