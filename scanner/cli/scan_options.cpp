@@ -44,6 +44,7 @@ engine::EngineOptions ScanOptions::engine_options(const probes::tls::TrustStore&
   out.threads = threads != 0 ? threads : std::max(1U, std::thread::hardware_concurrency());
   out.concurrency = engine::fit_concurrency(concurrency);
   out.per_ip = per_ip;
+  out.endpoint_cache = endpoint_cache;
   out.retry_delay = std::chrono::milliseconds(static_cast<std::int64_t>(retry_delay_s * 1000.0));
   out.resolver.servers = resolvers();
   out.resolver.timeout = timeout();
@@ -103,6 +104,11 @@ void add_scan_options(CLI::App& app, ScanOptions& options) {
   app.add_option("--per-ip", options.per_ip, "connections open to one address at a time")
       ->capture_default_str()
       ->check(CLI::Range(1U, 100U));
+  app.add_option("--endpoint-cache", options.endpoint_cache,
+                 "endpoints whose probe outcome is kept for other domains (an evicted one is "
+                 "probed again)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
   app.add_option("--retry-delay", options.retry_delay_s,
                  "seconds before an undetermined (error) domain is observed again, once")
       ->capture_default_str()

@@ -2,6 +2,7 @@
 // The options every scanning command takes (CONTRACT.md "Commands"), defined once.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@ struct ScanOptions {
   unsigned concurrency = 1000;
   unsigned threads = 0;  // 0: one per core
   unsigned per_ip = 2;
+  std::size_t endpoint_cache = engine::kDefaultEndpointCacheEntries;
   double retry_delay_s = 10.0;
   std::string ehlo;  // empty: this machine's host name
   bool json = false;

@@ -28,14 +28,14 @@ namespace {
 
 struct Shard;
 
-// Sends each endpoint to the shard that owns it, so that every endpoint is probed once per scan
-// whichever shard's domain asks first; the owner runs the probe on its own thread.
+// Sends each endpoint to the shard that owns it, so that every endpoint is probed once while it
+// is cached whichever shard's domain asks first; the owner runs the probe on its own thread.
 class Router : public EndpointSource {
  public:
   Router(std::vector<std::unique_ptr<Shard>>& shards, std::size_t self)
       : shards_(shards), self_(self) {}
-  asio::awaitable<probes::AddressObservation> observe(std::string host, asio::ip::address ip,
-                                                      int attempt) override;
+  asio::awaitable<SharedAddressObservation> observe(std::string host, asio::ip::address ip,
+                                                    int attempt) override;
 
  private:
   std::vector<std::unique_ptr<Shard>>& shards_;
@@ -43,9 +43,10 @@ class Router : public EndpointSource {
 };
 
 struct Shard {
-  Shard(const EngineOptions& options, std::vector<std::unique_ptr<Shard>>& shards, std::size_t self)
+  Shard(const EngineOptions& options, std::vector<std::unique_ptr<Shard>>& shards, std::size_t self,
+        std::size_t cache_share)
       : resolver(io, options.resolver),
-        cache(tls, *options.trust, options.probe, options.per_ip),
+        cache(tls, *options.trust, options.probe, options.per_ip, cache_share),
         router(shards, self),
         env{resolver,
             router,
@@ -68,8 +69,8 @@ std::size_t owner_of(const asio::ip::address& ip, const std::string& host, std::
   return seed % shards;
 }
 
-asio::awaitable<probes::AddressObservation> Router::observe(std::string host, asio::ip::address ip,
-                                                            int attempt) {
+asio::awaitable<SharedAddressObservation> Router::observe(std::string host, asio::ip::address ip,
+                                                          int attempt) {
   auto& owner = *shards_[owner_of(ip, host, shards_.size())];
   if (&owner == shards_[self_].get()) {
     auto local = co_await owner.cache.observe(std::move(host), ip, attempt);
@@ -212,8 +213,10 @@ bool Engine::run(const std::vector<std::string>& domains, const Sink& sink, RunH
   impl.domains = &domains;
   impl.sink = &sink;
   const std::size_t threads = std::max(1U, impl.options.threads);
+  // Endpoints spread evenly over the shards by their hash.
+  const std::size_t cache_share = (impl.options.endpoint_cache + threads - 1) / threads;
   for (std::size_t i = 0; i < threads; ++i) {
-    impl.shards.push_back(std::make_unique<Shard>(impl.options, impl.shards, i));
+    impl.shards.push_back(std::make_unique<Shard>(impl.options, impl.shards, i, cache_share));
   }
   const std::size_t feeders = std::min(std::max<std::size_t>(impl.options.concurrency, 1),
                                        std::max<std::size_t>(domains.size(), 1));

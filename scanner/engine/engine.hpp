@@ -1,12 +1,13 @@
 #pragma once
 // The scanning engine shared by every command: N shards, each a thread with its own io_context,
 // c-ares channel, TLS client and endpoint cache; work crosses shards only by posting. Domains are
-// fed from the input as they finish (at most `concurrency` in flight in all), so memory does not
-// grow with the input. An endpoint (address, port, SNI name) is probed by the shard that owns it
-// (a stable hash), once per scan, for every domain that uses it, with at most `per_ip`
-// connections open to one address. A domain judged `error` is observed again once after
-// `retry_delay` before it is reported. stop() stops feeding; in-flight domains finish, or are
-// abandoned once the grace period ends (they are not reported, so a resumed run redoes them).
+// fed from the input as they finish (at most `concurrency` in flight in all), and the endpoint
+// caches are bounded, so memory does not grow with the input. An endpoint (address, port, SNI
+// name) is probed by the shard that owns it (a stable hash), once while it is cached, for every
+// domain that uses it, with at most `per_ip` connections open to one address. A domain judged
+// `error` is observed again once after `retry_delay` before it is reported. stop() stops feeding;
+// in-flight domains finish, or are abandoned once the grace period ends (they are not reported, so
+// a resumed run redoes them).
 //
 // @par Thread Safety
 // run() blocks its caller; stop() and stats() may be called from any thread. The sink is called
@@ -25,6 +26,7 @@
 #include "probes/smtp/probe.hpp"
 #include "probes/tls/trust_store.hpp"
 #include "scanner/dns/resolver.hpp"
+#include "scanner/engine/endpoint_cache.hpp"
 
 namespace mx::engine {
 
@@ -32,6 +34,8 @@ struct EngineOptions {
   unsigned threads = 1;
   std::size_t concurrency = 1000;  // domains in flight, over all shards
   unsigned per_ip = 2;
+  // Endpoints cached over all shards, each shard holding its share (see EndpointCache).
+  std::size_t endpoint_cache = kDefaultEndpointCacheEntries;
   std::chrono::milliseconds retry_delay{30'000};
   dns::ResolverOptions resolver;
   probes::smtp::ProbeConfig probe;  // host and ip are set per probe

@@ -37,7 +37,7 @@ asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, 
   }
   for (const auto& ip : addresses) {
     auto observed = co_await env.endpoints.observe(host.mx.host, ip, attempt);
-    host.addresses.push_back(std::move(observed));
+    host.addresses.push_back(*observed);
   }
 }
 
