@@ -16,9 +16,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Probation holds a new endpoint until the domains that share it ask again; a fifth of the
-// entries is room enough for that while thousands of single-use endpoints stream through, and
-// leaves the rest to the endpoints that are shared.
+// The protected segment takes at most four fifths of the entries, so that probation always has
+// room to hold a new endpoint until the domains that share it ask again, however many shared
+// endpoints there are; probation also has whatever room the shared endpoints leave.
 std::size_t protected_share(std::size_t capacity) {
   return capacity - std::max<std::size_t>(1, capacity / 5);
 }
