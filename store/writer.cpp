@@ -1,5 +1,6 @@
 #include "store/writer.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "store/schema.hpp"
@@ -147,7 +148,10 @@ void Writer::push(DomainRow row) {
     std::rethrow_exception(error_);
   }
   queue_.push_back(std::move(row));
-  not_empty_.notify_one();
+  // The writer waits for the first row of a batch, then for a full one (or its deadline).
+  if (queue_.size() == 1 || queue_.size() == batch_ready_size()) {
+    not_empty_.notify_one();
+  }
 }
 
 void Writer::close() {
@@ -172,6 +176,10 @@ void Writer::close() {
   }
 }
 
+std::size_t Writer::batch_ready_size() const noexcept {
+  return std::max<std::size_t>(1, std::min(options_.batch_size, options_.queue_capacity));
+}
+
 std::uint64_t Writer::domains_written() const {
   std::lock_guard lock(mutex_);
   return written_;
@@ -179,13 +187,20 @@ std::uint64_t Writer::domains_written() const {
 
 void Writer::run() {
   try {
+    const std::size_t full = batch_ready_size();
     auto db = open_for_writing(path_);
     Inserts inserts(db);
     std::vector<DomainRow> batch;
     for (;;) {
       {
         std::unique_lock lock(mutex_);
-        not_empty_.wait_for(lock, options_.max_delay, [&] { return !queue_.empty() || closing_; });
+        not_empty_.wait(lock, [&] { return !queue_.empty() || closing_; });
+        // Group commit: a transaction writes every page it touched to the WAL, and the same index
+        // pages are touched by every domain, so one domain per commit would cost many times the
+        // pages. Wait for a full batch (or a full queue: producers wait too), or until the first
+        // row has waited max_delay.
+        const auto deadline = std::chrono::steady_clock::now() + options_.max_delay;
+        not_empty_.wait_until(lock, deadline, [&] { return queue_.size() >= full || closing_; });
         while (!queue_.empty() && batch.size() < options_.batch_size) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();

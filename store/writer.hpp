@@ -43,6 +43,8 @@ class Writer {
 
  private:
   void run();
+  // Rows that make a batch worth writing at once: batch_size, or fewer when the queue holds fewer.
+  [[nodiscard]] std::size_t batch_ready_size() const noexcept;
 
   std::filesystem::path path_;
   std::int64_t run_id_;
