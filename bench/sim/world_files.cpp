@@ -17,19 +17,6 @@
 namespace mx::sim {
 namespace {
 
-void write_file(const std::filesystem::path& file, const std::string& text) {
-  const auto partial = std::filesystem::path(file).concat(".partial");
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) {
-      throw std::runtime_error("mxsim: cannot write " + partial.string());
-    }
-  }
-  // Readers never see half a file.
-  std::filesystem::rename(partial, file);
-}
-
 bool listable(const PlannedDomain& domain) {
   return domain.shape == DnsShape::ok &&
          std::all_of(domain.hosts.begin(), domain.hosts.end(), [](const MailHost& h) {
@@ -71,6 +58,18 @@ ListChoice choose_listed(const WorldPlan& plan) {
 }
 
 }  // namespace
+
+void write_file(const std::filesystem::path& file, std::string_view text) {
+  const auto partial = std::filesystem::path(file).concat(".partial");
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) {
+      throw std::runtime_error("mxsim: cannot write " + partial.string());
+    }
+  }
+  std::filesystem::rename(partial, file);
+}
 
 bool WorldState::same_world(const WorldState& other) const {
   const auto& a = mix;

@@ -9,10 +9,15 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "bench/sim/world_plan.hpp"
 
 namespace mx::sim {
+
+// Replaces `file` whole, through FILE.partial and a rename, so that readers (and a process killed
+// while writing) never see half a file. Throws std::runtime_error when it cannot be written.
+void write_file(const std::filesystem::path& file, std::string_view text);
 
 struct WorldState {
   std::size_t domains = 0;

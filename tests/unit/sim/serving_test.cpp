@@ -5,7 +5,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -17,6 +16,7 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -104,10 +104,16 @@ Greetings greet(std::shared_ptr<mx::world::SmtpHosts> hosts, const std::string& 
   mx::world::SmtpServer server(io, std::move(hosts), tcp::endpoint(asio::ip::address_v4::any(), 0));
   const auto port = server.port();
   Greetings out;
-  asio::co_spawn(io, first_line({asio::ip::make_address(one), port}, out.one), asio::detached);
-  asio::co_spawn(io, first_line({asio::ip::make_address(two), port}, out.two), asio::detached);
-  asio::co_spawn(io, first_line({asio::ip::make_address(nobody), port}, out.nobody),
-                 asio::detached);
+  // The server stops once the three clients are done: the io_context then runs out of work.
+  int left = 3;
+  const auto finished = [&server, &left](const std::exception_ptr&) {
+    if (--left == 0) {
+      server.stop();
+    }
+  };
+  asio::co_spawn(io, first_line({asio::ip::make_address(one), port}, out.one), finished);
+  asio::co_spawn(io, first_line({asio::ip::make_address(two), port}, out.two), finished);
+  asio::co_spawn(io, first_line({asio::ip::make_address(nobody), port}, out.nobody), finished);
   io.run_for(10s);
   return out;
 }
@@ -140,10 +146,11 @@ TEST_CASE("A planned world's hosts answer at their own addresses", "[loopback]")
   broken.hosts.front().ipv4 = "127.9.1.2";
   broken.hosts.front().fault = mx::sim::SmtpFault::banner_rejected;
   plan.domains = {healthy, broken};
-  const auto index = std::make_shared<const mx::sim::WorldIndex>(plan);
+  const auto leaves = dir / "pki" / "leaves.cache";
+  const auto index = std::make_shared<const mx::sim::WorldIndex>(plan, *pki, keys, leaves);
 
-  const auto got = greet(std::make_shared<mx::sim::SmtpTable>(index, *pki, keys), "127.9.1.1",
-                         "127.9.1.2", "127.9.1.3");
+  const auto got =
+      greet(std::make_shared<mx::sim::SmtpTable>(index), "127.9.1.1", "127.9.1.2", "127.9.1.3");
   CHECK(got.one == "220 mx1.good.test ESMTP mxsim");
   CHECK(got.two.rfind("554 5.7.1 mx1.bad.test", 0) == 0);
   CHECK(got.nobody == "closed");
@@ -153,23 +160,29 @@ TEST_CASE("A planned world's hosts answer at their own addresses", "[loopback]")
   plan.domains[0].sts_ip = "127.9.2.1";
   plan.domains[1].mta_sts = mx::sim::MtaSts::http_status;
   plan.domains[1].sts_ip = "127.9.2.2";
-  const auto policies = std::make_shared<const mx::sim::WorldIndex>(plan);
+  const auto policies = std::make_shared<const mx::sim::WorldIndex>(plan, *pki, keys, leaves);
   std::string policy;
   std::string missing;
   std::string nobody;
   {
     asio::io_context io;
-    mx::world::HttpsServer server(io, std::make_shared<mx::sim::HttpsTable>(policies, *pki, keys),
+    mx::world::HttpsServer server(io, std::make_shared<mx::sim::HttpsTable>(policies),
                                   tcp::endpoint(asio::ip::address_v4::any(), 0));
     const auto port = server.port();
+    int left = 3;
+    const auto finished = [&server, &left](const std::exception_ptr&) {
+      if (--left == 0) {
+        server.stop();
+      }
+    };
     asio::co_spawn(
         io, https_get({asio::ip::make_address("127.9.2.1"), port}, "mta-sts.good.test", policy),
-        asio::detached);
+        finished);
     asio::co_spawn(
         io, https_get({asio::ip::make_address("127.9.2.2"), port}, "mta-sts.bad.test", missing),
-        asio::detached);
+        finished);
     asio::co_spawn(io, https_get({asio::ip::make_address("127.9.2.3"), port}, "x.test", nobody),
-                   asio::detached);
+                   finished);
     io.run_for(10s);
   }
   CHECK(policy.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
