@@ -1,8 +1,12 @@
 -- mxscan schema, version 1. Documented in docs/schema.md.
+--
+-- Enumerations are checked with OR chains, not IN lists: SQLite builds an ephemeral index for an
+-- IN list each time a row is inserted (EXPLAIN: OpenEphemeral), and a scan inserts millions.
 
 CREATE TABLE runs (
   id             INTEGER PRIMARY KEY,
-  kind           TEXT NOT NULL CHECK (kind IN ('scan', 'validate', 'triage', 'check')),
+  kind           TEXT NOT NULL CHECK (kind = 'scan' OR kind = 'validate' OR kind = 'triage'
+                                      OR kind = 'check'),
   options        TEXT NOT NULL,              -- JSON: the options that shape results
   input_digest   TEXT NOT NULL,              -- SHA-256 of the normalised input, hex
   shard          TEXT,                       -- 'K/N' when sharded
@@ -10,7 +14,7 @@ CREATE TABLE runs (
   list_version   TEXT,                       -- validate/triage: the list's timestamp
   started_at     TEXT NOT NULL,              -- RFC 3339 UTC
   finished_at    TEXT,
-  state          TEXT NOT NULL CHECK (state IN ('running', 'interrupted', 'complete')),
+  state          TEXT NOT NULL CHECK (state = 'running' OR state = 'interrupted' OR state = 'complete'),
   domains_total  INTEGER NOT NULL DEFAULT 0,
   mxscan_version TEXT NOT NULL
 ) STRICT;
@@ -28,7 +32,8 @@ CREATE TABLE run_inputs (
 CREATE TABLE domains (
   run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   domain     TEXT NOT NULL,
-  status     TEXT NOT NULL CHECK (status IN ('pass', 'warn', 'fail', 'error')),
+  status     TEXT NOT NULL CHECK (status = 'pass' OR status = 'warn' OR status = 'fail'
+                                   OR status = 'error'),
   scanned_at TEXT NOT NULL,
   attempts   INTEGER NOT NULL DEFAULT 1,   -- 2 when an error was retried
   result     TEXT NOT NULL,                -- the CONTRACT.md domain object, JSON
@@ -94,11 +99,12 @@ CREATE TABLE mx_addresses (
 CREATE TABLE checks (
   run_id  INTEGER NOT NULL,
   domain  TEXT NOT NULL,
-  subject TEXT NOT NULL CHECK (subject IN ('domain', 'host', 'address')),
+  subject TEXT NOT NULL CHECK (subject = 'domain' OR subject = 'host' OR subject = 'address'),
   host    TEXT NOT NULL,
   ip      TEXT NOT NULL,
   name    TEXT NOT NULL,
-  status  TEXT NOT NULL CHECK (status IN ('pass', 'warn', 'fail', 'error', 'skipped')),
+  status  TEXT NOT NULL CHECK (status = 'pass' OR status = 'warn' OR status = 'fail'
+                                OR status = 'error' OR status = 'skipped'),
   code    TEXT NOT NULL,
   message TEXT NOT NULL,
   PRIMARY KEY (run_id, domain, subject, host, ip, name),
@@ -112,7 +118,7 @@ CREATE TABLE mta_sts_policies (
   run_id     INTEGER NOT NULL,
   domain     TEXT NOT NULL,
   record_id  TEXT NOT NULL,                -- the id= of the _mta-sts TXT record
-  mode       TEXT CHECK (mode IN ('enforce', 'testing', 'none')),
+  mode       TEXT CHECK (mode = 'enforce' OR mode = 'testing' OR mode = 'none'),
   max_age    INTEGER,
   mx         TEXT,                         -- JSON array of the policy's mx patterns
   body       TEXT,                         -- the policy file as served (at most 64 KiB)
