@@ -5,12 +5,12 @@
 #include <atomic>
 #include <exception>
 #include <fstream>
-#include <iterator>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -178,6 +178,7 @@ CacheFile parse(std::string_view data, const Digest& expected_authorities) {
   Reader reader(body.substr(magic.size()));
   std::string_view made_under;
   std::uint64_t count = 0;
+  // The size check above covers the header.
   reader.get(made_under, digest_size);
   reader.get(count);
   if (made_under != as_text(expected_authorities)) {
@@ -202,9 +203,18 @@ CacheFile parse(std::string_view data, const Digest& expected_authorities) {
   return out;
 }
 
+// The file's bytes; "" when it is missing. A read cut short leaves fewer bytes, which the
+// checksum then rejects.
 std::string read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) {
+    return {};
+  }
+  std::string out(static_cast<std::size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<std::size_t>(in.gcount()));
+  return out;
 }
 
 // Runs work(i) for every i below n on one thread per core; rethrows the first exception.
@@ -256,18 +266,18 @@ KeyPool::KeyPool(const fs::path& dir) {
   const auto load = [&dir](std::vector<Slot>& slots, std::uint32_t count, const char* stem,
                            world::KeyType type) {
     for (std::uint32_t i = 0; i < count; ++i) {
-      Slot slot;
-      slot.key = read_or_make(dir / fmt::format("{}-{}.key", stem, i), type);
-      slot.spki_sha256 = spki_digest(slot.key.get());
-      slots.push_back(std::move(slot));
+      Slot loaded;
+      loaded.key = read_or_make(dir / fmt::format("{}-{}.key", stem, i), type);
+      loaded.spki_sha256 = spki_digest(loaded.key.get());
+      slots.push_back(std::move(loaded));
     }
   };
   load(ec_, ec_key_slots, "ec", world::KeyType::ecdsa_p256);
   load(rsa_, rsa_key_slots, "rsa", world::KeyType::rsa_2048);
 }
 
-const KeyPool::Slot& KeyPool::slot(bool rsa, std::uint32_t slot) const {
-  return rsa ? rsa_.at(slot % rsa_.size()) : ec_.at(slot % ec_.size());
+const KeyPool::Slot& KeyPool::slot(bool rsa, std::uint32_t index) const {
+  return rsa ? rsa_.at(index % rsa_.size()) : ec_.at(index % ec_.size());
 }
 
 EVP_PKEY* KeyPool::key(bool rsa, std::uint32_t slot) const {
