@@ -404,4 +404,11 @@ const std::filesystem::path& Pki::dir() const {
   return impl_->dir;
 }
 
+LeafSpec leaf_named(std::vector<std::string> dns_names, Issuer issuer) {
+  LeafSpec spec;
+  spec.dns_names = std::move(dns_names);
+  spec.issuer = issuer;
+  return spec;
+}
+
 }  // namespace mx::world

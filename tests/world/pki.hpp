@@ -48,6 +48,9 @@ struct LeafSpec {
   std::string signature_digest = "SHA256";  // "SHA1" for a weak signature
 };
 
+// A leaf for these DNS names (subjectAltName), with every other field at its default.
+LeafSpec leaf_named(std::vector<std::string> dns_names, Issuer issuer = Issuer::intermediate);
+
 struct Leaf {
   CertPtr cert;
   KeyPtr key;

@@ -38,7 +38,7 @@ using mx::probes::DomainObservation;
 using mx::probes::smtp::Ending;
 using mx::test::TempDir;
 using mx::world::Leaf;
-using mx::world::LeafSpec;
+using mx::world::leaf_named;
 using mx::world::Pki;
 using mx::world::SmtpBehaviour;
 using mx::world::SmtpCertificate;
@@ -46,17 +46,11 @@ using mx::world::SmtpServer;
 using mx::world::SmtpTls;
 using mx::world::Zone;
 
-LeafSpec leaf_for(std::string name) {
-  LeafSpec spec;
-  spec.dns_names = {std::move(name)};
-  return spec;
-}
-
 // One PKI per test process (making CA keys is the slow part).
 struct Certificates {
   TempDir dir;
   Pki pki{dir.path()};
-  Leaf mx = pki.issue(leaf_for("mx.test"), "mx");
+  Leaf mx = pki.issue(leaf_named({"mx.test"}), "mx");
   mx::probes::tls::TrustStore trust = mx::probes::tls::TrustStore::from_file(pki.trust_file());
 };
 

@@ -56,7 +56,7 @@ using mx::world::HttpsResponse;
 using mx::world::HttpsServer;
 using mx::world::Issuer;
 using mx::world::Leaf;
-using mx::world::LeafSpec;
+using mx::world::leaf_named;
 using mx::world::Pki;
 using mx::world::Zone;
 
@@ -65,21 +65,14 @@ constexpr std::string_view host = "mta-sts.example.test";
 constexpr std::string_view good_policy =
     "version: STSv1\r\nmode: enforce\r\nmx: mx.example.test\r\nmax_age: 604800\r\n";
 
-LeafSpec leaf_for(std::string name, Issuer issuer = Issuer::intermediate) {
-  LeafSpec spec;
-  spec.dns_names = {std::move(name)};
-  spec.issuer = issuer;
-  return spec;
-}
-
 // One PKI per test process (making CA keys is the slow part): the policy host's leaf, one for
 // another name, and one for the policy host from a root the trust store lacks.
 struct Certificates {
   TempDir dir;
   Pki pki{dir.path()};
-  Leaf policy_host = pki.issue(leaf_for(std::string(host)), "policy-host");
-  Leaf other_name = pki.issue(leaf_for("www.other.test"), "other-name");
-  Leaf untrusted = pki.issue(leaf_for(std::string(host), Issuer::unrelated_root), "untrusted");
+  Leaf policy_host = pki.issue(leaf_named({std::string(host)}), "policy-host");
+  Leaf other_name = pki.issue(leaf_named({"www.other.test"}), "other-name");
+  Leaf untrusted = pki.issue(leaf_named({std::string(host)}, Issuer::unrelated_root), "untrusted");
   mx::probes::tls::TrustStore trust = mx::probes::tls::TrustStore::from_file(pki.trust_file());
 };
 

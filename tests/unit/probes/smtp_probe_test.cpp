@@ -50,7 +50,7 @@ using mx::probes::smtp::Stage;
 using mx::probes::smtp::Violation;
 using mx::probes::tls::TlsClient;
 using mx::world::Leaf;
-using mx::world::LeafSpec;
+using mx::world::leaf_named;
 using mx::world::Pki;
 using mx::world::SmtpBehaviour;
 using mx::world::SmtpCertificate;
@@ -61,17 +61,11 @@ using mx::world::TlsVersion;
 
 // One PKI per test process (making CA keys is the slow part): the MX host's leaf, served for the
 // SNI mx.test, and another leaf served to clients that send no or another SNI.
-LeafSpec leaf_for(std::string name) {
-  LeafSpec spec;
-  spec.dns_names = {std::move(name)};
-  return spec;
-}
-
 struct Certificates {
   TempDir dir;
   Pki pki{dir.path()};
-  Leaf mx = pki.issue(leaf_for("mx.test"), "mx");
-  Leaf fallback = pki.issue(leaf_for("fallback.test"), "fallback");
+  Leaf mx = pki.issue(leaf_named({"mx.test"}), "mx");
+  Leaf fallback = pki.issue(leaf_named({"fallback.test"}), "fallback");
 };
 
 Certificates& certificates() {

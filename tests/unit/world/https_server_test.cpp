@@ -54,7 +54,7 @@ using mx::world::HttpsResponse;
 using mx::world::HttpsServer;
 using mx::world::HttpsSite;
 using mx::world::Leaf;
-using mx::world::LeafSpec;
+using mx::world::leaf_named;
 using mx::world::Pki;
 using mx::world::TlsVersion;
 using Clock = std::chrono::steady_clock;
@@ -66,19 +66,13 @@ constexpr std::string_view policy_text =
     "version: STSv1\r\nmode: enforce\r\nmx: mx.a.test\r\nmax_age: 86400\r\n";
 const auto localhost = asio::ip::make_address("127.0.0.1");
 
-LeafSpec named(std::vector<std::string> dns_names) {
-  LeafSpec spec;
-  spec.dns_names = std::move(dns_names);
-  return spec;
-}
-
 // A PKI with the default site's certificate and two MTA-STS hosts'.
 struct Certificates {
   Certificates()
       : pki(dir.path()),
-        fallback(pki.issue(named({"default.test"}), "default")),
-        a(pki.issue(named({"mta-sts.a.test"}), "a")),
-        b(pki.issue(named({"mta-sts.b.test", "alt.b.test"}), "b")) {}
+        fallback(pki.issue(leaf_named({"default.test"}), "default")),
+        a(pki.issue(leaf_named({"mta-sts.a.test"}), "a")),
+        b(pki.issue(leaf_named({"mta-sts.b.test", "alt.b.test"}), "b")) {}
 
   // Every site serves `response`: the default one under default.test's certificate.
   [[nodiscard]] HttpsBehaviour serving(const HttpsResponse& response) const {

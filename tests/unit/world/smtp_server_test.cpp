@@ -44,7 +44,7 @@ using asio::ip::tcp;
 using mx::world::ehlo_reply;
 using mx::world::endless_response;
 using mx::world::Leaf;
-using mx::world::LeafSpec;
+using mx::world::leaf_named;
 using mx::world::long_line_response;
 using mx::world::Pki;
 using mx::world::raw_response;
@@ -64,19 +64,13 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_client_input = 2 * 1024 * 1024;
 const auto localhost = asio::ip::make_address("127.0.0.1");
 
-LeafSpec named(std::vector<std::string> dns_names) {
-  LeafSpec spec;
-  spec.dns_names = std::move(dns_names);
-  return spec;
-}
-
 // A PKI with three leaves: the default certificate and two names served by SNI.
 struct Certificates {
   Certificates()
       : pki(dir.path()),
-        fallback(pki.issue(named({"default.test"}), "default")),
-        mx1(pki.issue(named({"mx1.test"}), "mx1")),
-        mx2(pki.issue(named({"mx2.test", "alt.mx2.test"}), "mx2")) {}
+        fallback(pki.issue(leaf_named({"default.test"}), "default")),
+        mx1(pki.issue(leaf_named({"mx1.test"}), "mx1")),
+        mx2(pki.issue(leaf_named({"mx2.test", "alt.mx2.test"}), "mx2")) {}
 
   [[nodiscard]] SmtpTls tls() const {
     SmtpTls tls;
