@@ -5,8 +5,6 @@
 // the zone. Prints one JSON line; exits 1 when any lookup went wrong.
 //
 //   bench_dns [--domains N] [--concurrency C] [--timeout-ms T]
-#include <sys/resource.h>
-
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +22,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "bench/cpu_time.hpp"
 #include "scanner/dns/resolver.hpp"
 #include "tests/world/dns_server.hpp"
 #include "tests/world/dns_zone.hpp"
@@ -179,16 +178,6 @@ asio::awaitable<void> address_worker(Resolver& resolver, const World& world, Pha
   }
 }
 
-// RUSAGE_SELF: the whole process, server thread included; RUSAGE_THREAD: the calling thread.
-double cpu_seconds(int who = RUSAGE_SELF) {
-  rusage usage{};
-  getrusage(who, &usage);
-  const auto seconds = [](const timeval& tv) {
-    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -214,8 +203,8 @@ int main(int argc, char** argv) {
   Phase address_phase;
   address_phase.jobs = 2 * world.hosts.size();
 
-  const double cpu_before = cpu_seconds();
-  const double client_cpu_before = cpu_seconds(RUSAGE_THREAD);
+  const double cpu_before = mx::bench::cpu_seconds();
+  const double client_cpu_before = mx::bench::cpu_seconds(RUSAGE_THREAD);
   const auto started = Clock::now();
   for (std::size_t i = 0; i < settings->concurrency; ++i) {
     asio::co_spawn(io, mx_worker(resolver, world, mx_phase), asio::detached);
@@ -227,8 +216,8 @@ int main(int argc, char** argv) {
   }
   io.run();
   const std::chrono::duration<double> wall = Clock::now() - started;
-  const double cpu = cpu_seconds() - cpu_before;
-  const double client_cpu = cpu_seconds(RUSAGE_THREAD) - client_cpu_before;
+  const double cpu = mx::bench::cpu_seconds() - cpu_before;
+  const double client_cpu = mx::bench::cpu_seconds(RUSAGE_THREAD) - client_cpu_before;
 
   server_work.reset();
   asio::post(server_io, [&server] { server.stop(); });

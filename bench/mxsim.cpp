@@ -1,8 +1,6 @@
 // mxsim: a simulated internet of N mail domains on loopback (DNS, SMTP with STARTTLS, MTA-STS
 // policy hosts over HTTPS), served until SIGTERM or SIGINT. See `mxsim --help` and README's
 // bench section.
-#include <sys/resource.h>
-
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +15,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "bench/cpu_time.hpp"
 #include "bench/sim/expected.hpp"
 #include "bench/sim/world_files.hpp"
 #include "bench/sim/world_plan.hpp"
@@ -88,16 +87,6 @@ int mutate_world(const fs::path& dir) {
   }
   std::fflush(stdout);
   return 0;
-}
-
-// CPU time of the whole process so far: what it took from the machine it shares with a scanner.
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 // One SMTP/HTTPS serving thread: its io_context and its listeners (sharing the ports with
@@ -182,7 +171,7 @@ int serve(const Options& options) {
               dns.resolver_arg().c_str(), static_cast<unsigned>(smtp_port),
               static_cast<unsigned>(https_port), plan->domains.size(), options.dir.c_str());
   std::fflush(stdout);
-  const double startup_cpu = cpu_seconds();
+  const double startup_cpu = mx::bench::cpu_seconds();
   std::vector<std::thread> threads;
   for (auto& shard : shards) {
     threads.emplace_back([&io = shard->io] { io.run(); });
@@ -191,7 +180,7 @@ int serve(const Options& options) {
   for (auto& thread : threads) {
     thread.join();
   }
-  const double total_cpu = cpu_seconds();
+  const double total_cpu = mx::bench::cpu_seconds();
   std::cerr << fmt::format("mxsim: CPU (user + system) {:.2f} s until ready, {:.2f} s serving\n",
                            startup_cpu, total_cpu - startup_cpu);
   return 0;
