@@ -62,11 +62,6 @@ struct CertificateFacts {
                                   // by the same rules (the RFC 6125 §6.4.4 fallback)
 };
 
-// `chain`: DER certificates as served, leaf first. `host`: the name to check; one trailing dot is
-// ignored, case does not matter, and an IP literal, a name with a leading dot or with a '*' never
-// matches.
-// `trust`: the anchors (system store or --ca-file); nullptr means no anchor at all. `now`: the
-// time to judge validity at. Leaves OpenSSL's error queue of the calling thread as it found it.
 // The name to give X509_check_host for `host`, without one trailing dot; nothing when it can
 // match no certificate: empty, an IP literal, a leading dot (OpenSSL would match subdomains of any
 // depth) or a '*' (wildcards belong to presented names only, RFC 6125 §6.4.3).
@@ -89,6 +84,11 @@ class ParsedChain {
   std::vector<X509*> certificates_;
 };
 
+// `chain`: DER certificates as served, leaf first. `host`: the name to check; one trailing dot is
+// ignored, case does not matter, and an IP literal, a name with a leading dot or with a '*' never
+// matches.
+// `trust`: the anchors (system store or --ca-file); nullptr means no anchor at all. `now`: the
+// time to judge validity at. Leaves OpenSSL's error queue of the calling thread as it found it.
 // `parsed`, when given, is the handshake's parse of `chain` (read_session gives both); it is
 // used when it holds as many certificates as the analysis considers, and `chain` is parsed
 // otherwise. The facts are the same either way.
