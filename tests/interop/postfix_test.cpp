@@ -30,6 +30,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/support/interop.hpp"
 #include "tests/support/process.hpp"
 #include "tests/world/dns_server.hpp"
 #include "tests/world/dns_zone.hpp"
@@ -42,36 +43,16 @@ namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using mx::test::interop::accepts_connections;
+using mx::test::interop::free_port;
+using mx::test::interop::read_file;
+using mx::test::interop::TempDir;
+using mx::test::interop::write_file;
 
 const std::string postfix_command = "/usr/sbin/postfix";
 const std::string domain = "interop.test";
 const std::string mx_host = "mx.interop.test";
 const std::string mx_ip = "127.0.0.44";
-
-// A fresh directory under the temp directory, removed with everything in it. It is world-readable
-// because Postfix's daemons, once they run as the postfix user, still reach their directories.
-class TempDir {
- public:
-  TempDir() {
-    std::string name = (fs::temp_directory_path() / "mxscan-interop-XXXXXX").string();
-    if (mkdtemp(name.data()) == nullptr) {
-      throw std::system_error(errno, std::generic_category(), "mkdtemp " + name);
-    }
-    path_ = name;
-    fs::permissions(path_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                               fs::perms::others_read | fs::perms::others_exec);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // A DNS server on its own thread for the length of a test.
 class BackgroundDns {
@@ -95,37 +76,6 @@ class BackgroundDns {
   mx::world::DnsServer server_;
   std::thread thread_;
 };
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out.flush()) {
-    throw std::runtime_error("cannot write " + path.string());
-  }
-}
-
-// A port that is free on `ip` now; Postfix binds it moments later.
-std::uint16_t free_port(const std::string& ip) {
-  boost::asio::io_context io;
-  const boost::asio::ip::tcp::acceptor acceptor(
-      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(ip), 0));
-  return acceptor.local_endpoint().port();
-}
-
-bool accepts_connections(const std::string& ip, std::uint16_t port) {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  boost::system::error_code ec;
-  socket.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(ip), port), ec);
-  return !ec;
-}
 
 struct PostfixConfig {
   fs::path dir;  // holds etc/ (main.cf, master.cf), queue/, data/ and the logs
