@@ -24,15 +24,13 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/support/background_dns.hpp"
 #include "tests/support/interop.hpp"
 #include "tests/support/process.hpp"
-#include "tests/world/dns_server.hpp"
 #include "tests/world/dns_zone.hpp"
 #include "tests/world/pki.hpp"
 
@@ -43,6 +41,7 @@ namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using mx::test::BackgroundDns;
 using mx::test::interop::accepts_connections;
 using mx::test::interop::free_port;
 using mx::test::interop::read_file;
@@ -53,29 +52,6 @@ const std::string postfix_command = "/usr/sbin/postfix";
 const std::string domain = "interop.test";
 const std::string mx_host = "mx.interop.test";
 const std::string mx_ip = "127.0.0.44";
-
-// A DNS server on its own thread for the length of a test.
-class BackgroundDns {
- public:
-  explicit BackgroundDns(mx::world::Zone zone)
-      : server_(io_, std::move(zone), boost::asio::ip::make_address("127.0.0.1")),
-        thread_([this] { io_.run(); }) {}
-  ~BackgroundDns() {
-    work_.reset();
-    boost::asio::post(io_, [this] { server_.stop(); });
-    thread_.join();
-  }
-  BackgroundDns(const BackgroundDns&) = delete;
-  BackgroundDns& operator=(const BackgroundDns&) = delete;
-  [[nodiscard]] std::string resolver() const { return server_.resolver_arg(); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
-      io_.get_executor()};
-  mx::world::DnsServer server_;
-  std::thread thread_;
-};
 
 struct PostfixConfig {
   fs::path dir;  // holds etc/ (main.cf, master.cf), queue/, data/ and the logs

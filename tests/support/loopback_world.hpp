@@ -26,8 +26,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "tests/support/background_dns.hpp"
 #include "tests/support/process.hpp"
-#include "tests/world/dns_server.hpp"
 #include "tests/world/https_server.hpp"
 #include "tests/world/pki.hpp"
 #include "tests/world/smtp_server.hpp"
@@ -94,9 +94,7 @@ class World {
         }
       });
       thread_.join();
-      dns_work_.reset();
-      boost::asio::post(dns_io_, [this] { dns_->stop(); });
-      dns_thread_.join();
+      dns_.reset();
     }
     std::filesystem::remove_all(dir_);
   }
@@ -188,9 +186,7 @@ class World {
   // DNS answers come from a thread of their own, so that they never wait behind TLS handshakes
   // (a scan asks several names per domain while its probes connect).
   void start() {
-    dns_ = std::make_unique<world::DnsServer>(dns_io_, zone_,
-                                              boost::asio::ip::make_address("127.0.0.1"));
-    dns_thread_ = std::thread([this] { dns_io_.run(); });
+    dns_ = std::make_unique<BackgroundDns>(zone_);
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -198,7 +194,7 @@ class World {
   // deadlines and no retry delay. --https-port is there once the world has an HTTPS server.
   std::vector<std::string> world_options() const {
     std::vector<std::string> options{"--resolver",
-                                     dns_->resolver_arg(),
+                                     dns_->resolver(),
                                      "--ca-file",
                                      pki_.trust_file().string(),
                                      "--smtp-port",
@@ -262,14 +258,10 @@ class World {
   boost::asio::io_context io_;  // SMTP and HTTPS servers
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
       io_.get_executor()};
-  boost::asio::io_context dns_io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> dns_work_{
-      dns_io_.get_executor()};
-  std::unique_ptr<world::DnsServer> dns_;
+  std::unique_ptr<BackgroundDns> dns_;
   std::vector<std::unique_ptr<world::SmtpServer>> smtp_;
   std::vector<std::unique_ptr<world::HttpsServer>> https_;
   std::thread thread_;
-  std::thread dns_thread_;
 };
 
 }  // namespace mx::test

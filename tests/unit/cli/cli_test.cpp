@@ -3,16 +3,15 @@
 #include <sstream>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/support/background_dns.hpp"
 #include "tests/support/process.hpp"
-#include "tests/world/dns_server.hpp"
 
 namespace {
 
+using mx::test::BackgroundDns;
 using mx::test::run_process;
 namespace json = boost::json;
 
@@ -20,29 +19,6 @@ mx::test::ProcessResult mxscan(std::vector<std::string> args) {
   args.insert(args.begin(), MXSCAN_BINARY);
   return run_process(args);
 }
-
-// A DNS server on its own thread for the length of a test.
-class BackgroundDns {
- public:
-  explicit BackgroundDns(mx::world::Zone zone)
-      : server_(io_, std::move(zone), boost::asio::ip::make_address("127.0.0.1")),
-        thread_([this] { io_.run(); }) {}
-  ~BackgroundDns() {
-    work_.reset();
-    boost::asio::post(io_, [this] { server_.stop(); });
-    thread_.join();
-  }
-  BackgroundDns(const BackgroundDns&) = delete;
-  BackgroundDns& operator=(const BackgroundDns&) = delete;
-  [[nodiscard]] std::string resolver() const { return server_.resolver_arg(); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
-      io_.get_executor()};
-  mx::world::DnsServer server_;
-  std::thread thread_;
-};
 
 mx::world::Zone demo_zone() {
   mx::world::Zone zone;
