@@ -1,5 +1,7 @@
 #include "store/writer.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -186,6 +188,7 @@ std::uint64_t Writer::domains_written() const {
 }
 
 void Writer::run() {
+  pthread_setname_np(pthread_self(), "mxscan-writer");
   try {
     const std::size_t full = batch_ready_size();
     auto db = open_for_writing(path_);
