@@ -33,6 +33,7 @@
 #include "bench/cpu_time.hpp"
 #include "probes/tls/certificate.hpp"
 #include "probes/tls/client.hpp"
+#include "probes/tls/trust_store.hpp"
 #include "tests/world/pki.hpp"
 #include "tests/world/tls_listener.hpp"
 
@@ -69,9 +70,6 @@ std::optional<Settings> parse_settings(int argc, char** argv) {
 
 struct SslFree {
   void operator()(SSL* p) const { SSL_free(p); }
-};
-struct StoreFree {
-  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
 };
 using SslPtr = std::unique_ptr<SSL, SslFree>;
 
@@ -172,18 +170,18 @@ int main(int argc, char** argv) {
     const mx::world::TlsIdentity identity{.leaf = mx::world::share(leaf.cert.get()),
                                           .chain = {mx::world::share(pki.intermediate())},
                                           .key = mx::world::share(leaf.key.get())};
-    const std::unique_ptr<X509_STORE, StoreFree> trust(X509_STORE_new());
-    X509_STORE_add_cert(trust.get(), pki.root());
+    // The root as mxscan takes it from --ca-file.
+    const auto trust = mx::probes::tls::TrustStore::from_file(pki.trust_file());
     mx::world::ServerContexts contexts("bench_tls_floor");
     SSL_CTX* server_ctx =
         contexts.get(mx::world::TlsVersion::tls1_0, mx::world::TlsVersion::tls1_3).native_handle();
     mx::probes::tls::TlsClient client;
     // One untimed round first: OpenSSL fetches its algorithms from the providers on first use.
     Totals warm_up;
-    handshake(client.native_handle(), server_ctx, identity, trust.get(), warm_up);
+    handshake(client.native_handle(), server_ctx, identity, trust.store(), warm_up);
     for (std::size_t i = 0; i < settings->handshakes; ++i) {
       failures +=
-          handshake(client.native_handle(), server_ctx, identity, trust.get(), totals) ? 0 : 1;
+          handshake(client.native_handle(), server_ctx, identity, trust.store(), totals) ? 0 : 1;
     }
   }
   std::filesystem::remove_all(dir);

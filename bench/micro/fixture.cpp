@@ -80,12 +80,11 @@ Fixture::Fixture()
     : dir_(std::filesystem::temp_directory_path() /
            ("mxscan-bench-micro-" + std::to_string(getpid()))),
       pki_(std::make_unique<world::Pki>(dir_)),
-      trust_(X509_STORE_new()) {
+      trust_(probes::tls::TrustStore::from_file(pki_->trust_file())) {
   world::LeafSpec spec;
   spec.dns_names = {"mx1.example.test", "mx2.example.test", "mta-sts.example.test"};
   const auto leaf = pki_->issue(spec, "leaf");
   chain_ = {der_of(leaf.cert.get()), der_of(pki_->intermediate())};
-  X509_STORE_add_cert(trust_.get(), pki_->root());
 }
 
 Fixture::~Fixture() {

@@ -11,13 +11,10 @@
 
 #include "probes/domain_observation.hpp"
 #include "probes/tls/certificate.hpp"
+#include "probes/tls/trust_store.hpp"
 #include "tests/world/pki.hpp"
 
 namespace mx::bench {
-
-struct StoreFree {
-  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
-};
 
 class Fixture {
  public:
@@ -28,13 +25,13 @@ class Fixture {
 
   // Leaf (ECDSA P-256, SAN mx1/mx2/mta-sts.example.test) then the intermediate, as served.
   [[nodiscard]] const std::vector<probes::tls::Der>& chain() const { return chain_; }
-  [[nodiscard]] X509_STORE* trust() const { return trust_.get(); }
+  [[nodiscard]] X509_STORE* trust() const { return trust_.store(); }
 
  private:
   std::filesystem::path dir_;
   std::unique_ptr<world::Pki> pki_;
   std::vector<probes::tls::Der> chain_;
-  std::unique_ptr<X509_STORE, StoreFree> trust_;
+  probes::tls::TrustStore trust_;  // the root, loaded as --ca-file is
 };
 
 // Made once, on first use.
