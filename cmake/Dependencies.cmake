@@ -10,6 +10,8 @@ find_package(PkgConfig REQUIRED)
 # Debian's c-ares and libidn2 ship pkg-config files only.
 pkg_check_modules(CARES REQUIRED IMPORTED_TARGET libcares>=1.18)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2>=2.3)
+# libpsl: registrable domains for suggested list patterns (Debian ships its PSL data with it).
+pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl>=0.21)
 if(BUILD_TESTING)
   find_package(Catch2 2.13 REQUIRED CONFIG)
   include(Catch)
