@@ -49,7 +49,7 @@ std::vector<Check> worst_per_check(const std::vector<AddressResult>& addresses) 
 }
 
 HostResult judge_host(const probes::HostObservation& host,
-                      std::chrono::system_clock::time_point now) {
+                      std::chrono::system_clock::time_point now, const ListPolicy* policy) {
   HostResult result;
   result.host = host.mx.host;
   result.preference = host.mx.preference;
@@ -80,6 +80,9 @@ HostResult judge_host(const probes::HostObservation& host,
   result.checks.push_back(std::move(dns_check));
   for (auto& check : per_address) {
     result.checks.push_back(std::move(check));
+  }
+  if (policy != nullptr) {
+    result.checks.push_back(judge_mx_pattern(host.mx.host, *policy));
   }
   result.status = worst(result.checks);
   return result;
@@ -185,9 +188,12 @@ bool worth_retrying(const DomainResult& domain) {
   });
 }
 
-DomainResult judge_domain(const probes::DomainObservation& domain) {
+DomainResult judge_domain(const probes::DomainObservation& domain, const ListPolicy* policy) {
   DomainResult result;
   result.domain = domain.domain;
+  if (policy != nullptr) {
+    result.policy = *policy;
+  }
   result.checks.push_back(judge_mx(domain));
   const bool mx_usable =
       result.checks.front().status == Status::pass || result.checks.front().status == Status::warn;
@@ -196,7 +202,7 @@ DomainResult judge_domain(const probes::DomainObservation& domain) {
       result.checks.push_back(std::move(check));
     }
     for (const auto& host : domain.hosts) {
-      result.mx.push_back(judge_host(host, domain.observed_at));
+      result.mx.push_back(judge_host(host, domain.observed_at, policy));
     }
   }
   result.mta_sts = mta_sts_facts(domain);

@@ -24,7 +24,9 @@ namespace mx::judge {
 
 // The whole domain object. DANE judges certificate dates at domain.observed_at; the MTA-STS and
 // TLSRPT checks follow `mx` when it is pass or warn (policy_rules.hpp); the mta_sts and tlsrpt
-// facts are filled whenever a record was selected.
-[[nodiscard]] DomainResult judge_domain(const probes::DomainObservation& domain);
+// facts are filled whenever a record was selected. With a list entry, each MX host is also judged
+// by `policy.mx-pattern`.
+[[nodiscard]] DomainResult judge_domain(const probes::DomainObservation& domain,
+                                        const ListPolicy* policy = nullptr);
 
 }  // namespace mx::judge

@@ -9,6 +9,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "judge/list_rules.hpp"
 #include "judge/status.hpp"
 #include "probes/tls/certificate.hpp"
 
@@ -27,7 +28,8 @@ struct HostResult {
   std::string host;
   std::uint16_t preference = 0;
   Status status = Status::pass;
-  // `address` from DNS, then for each address-level check its worst result over the addresses.
+  // `address` from DNS, then for each address-level check its worst result over the addresses,
+  // then `policy.mx-pattern` when the domain was judged against a list entry.
   std::vector<Check> checks;
   std::vector<AddressResult> addresses;
 };
@@ -60,6 +62,7 @@ struct DomainResult {
   std::vector<HostResult> mx;
   std::optional<MtaStsFacts> mta_sts;  // when exactly one valid record was published
   std::optional<TlsrptFacts> tlsrpt;   // likewise
+  std::optional<ListPolicy> policy;    // the list entry judged against (validate, triage, check)
 };
 
 }  // namespace mx::judge

@@ -89,6 +89,17 @@ json::object host_json(const judge::HostResult& host) {
                       {"addresses", std::move(addresses)}};
 }
 
+json::value policy_json(const std::optional<judge::ListPolicy>& policy) {
+  if (!policy) {
+    return nullptr;
+  }
+  json::array mxs;
+  for (const auto& pattern : policy->mxs) {
+    mxs.emplace_back(pattern);
+  }
+  return json::object{{"mode", list::to_string(policy->mode)}, {"mxs", std::move(mxs)}};
+}
+
 }  // namespace
 
 json::object check_json(const judge::Check& check) {
@@ -109,7 +120,7 @@ json::object domain_json(const judge::DomainResult& domain) {
                       {"mx", std::move(mx)},
                       {"mta_sts", mta_sts_json(domain.mta_sts)},
                       {"tlsrpt", tlsrpt_json(domain.tlsrpt)},
-                      {"policy", nullptr}};
+                      {"policy", policy_json(domain.policy)}};
 }
 
 }  // namespace mx::reports

@@ -4,7 +4,8 @@ namespace mx::store {
 
 std::int64_t create_run(Database& db, const RunInfo& info, const std::string& now,
                         const std::vector<std::string>& domains,
-                        const std::vector<std::int64_t>& positions) {
+                        const std::vector<std::int64_t>& positions,
+                        const std::vector<RunPolicyRow>& policies) {
   db.exec("BEGIN IMMEDIATE");
   try {
     auto insert = db.prepare(
@@ -28,6 +29,16 @@ std::int64_t create_run(Database& db, const RunInfo& info, const std::string& no
       const auto position = positions.empty() ? static_cast<std::int64_t>(i) : positions.at(i);
       input.bind(1, run).bind(2, position).bind(3, std::string_view(domains[i]));
       input.run();
+    }
+    auto policy = db.prepare(
+        "INSERT INTO run_policies (run_id, domain, mode, mxs, alias) VALUES (?1, ?2, ?3, ?4, ?5)");
+    for (const auto& row : policies) {
+      policy.bind(1, run)
+          .bind(2, std::string_view(row.domain))
+          .bind(3, std::string_view(row.mode))
+          .bind(4, std::string_view(row.mxs_json))
+          .bind(5, row.alias);
+      policy.run();
     }
     db.exec("COMMIT");
     return run;

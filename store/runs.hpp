@@ -21,12 +21,21 @@ struct RunInfo {
   std::string mxscan_version;
 };
 
-// Creates a run in state 'running' with its input domains, in one transaction. `positions`, when
-// given, are the domains' places in the whole input (a shard keeps them, so that merged shards
-// have the unsharded run's order); otherwise 0, 1, 2...
+// The list entry a domain of a validate or triage run is judged against (table run_policies).
+struct RunPolicyRow {
+  std::string domain;
+  std::string mode;      // "testing" or "enforce"
+  std::string mxs_json;  // JSON array of patterns
+  std::optional<std::string> alias;
+};
+
+// Creates a run in state 'running' with its input domains (and their list entries), in one
+// transaction. `positions`, when given, are the domains' places in the whole input (a shard keeps
+// them, so that merged shards have the unsharded run's order); otherwise 0, 1, 2...
 [[nodiscard]] std::int64_t create_run(Database& db, const RunInfo& info, const std::string& now,
                                       const std::vector<std::string>& domains,
-                                      const std::vector<std::int64_t>& positions = {});
+                                      const std::vector<std::int64_t>& positions = {},
+                                      const std::vector<RunPolicyRow>& policies = {});
 
 // The newest run of the same kind, input digest, shard and options that is not complete.
 [[nodiscard]] std::optional<std::int64_t> find_resumable_run(const Database& db,

@@ -9,13 +9,17 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "scanner/cli/challenge_command.hpp"
 #include "scanner/cli/check_command.hpp"
 #include "scanner/cli/diff_command.hpp"
 #include "scanner/cli/exit_code.hpp"
+#include "scanner/cli/list_command.hpp"
 #include "scanner/cli/resolve_command.hpp"
 #include "scanner/cli/scan_command.hpp"
 #include "scanner/cli/scan_options.hpp"
 #include "scanner/cli/store_commands.hpp"
+#include "scanner/cli/triage_command.hpp"
+#include "scanner/cli/validate_command.hpp"
 #include "scanner/cli/version.hpp"
 
 namespace mx::cli {
@@ -67,10 +71,20 @@ int run(int argc, char** argv) {
     add_scan_arguments(*sub, scan_args);
     commands.push_back({sub, [&] { return run_scan(scan_options, scan_args); }});
   }
-  commands.push_back(
-      not_built(app, "validate", "nightly validation of a STARTTLS policy list", &scan_options));
-  commands.push_back(
-      not_built(app, "triage", "judge a queue of submissions to the list", &scan_options));
+  ValidateArgs validate_args;
+  {
+    auto* sub = app.add_subcommand("validate", "nightly validation of a STARTTLS policy list");
+    add_scan_options(*sub, scan_options);
+    add_validate_arguments(*sub, validate_args);
+    commands.push_back({sub, [&] { return run_validate(scan_options, validate_args); }});
+  }
+  TriageArgs triage_args;
+  {
+    auto* sub = app.add_subcommand("triage", "judge a queue of submissions to the list");
+    add_scan_options(*sub, scan_options);
+    add_triage_arguments(*sub, triage_args);
+    commands.push_back({sub, [&] { return run_triage(scan_options, triage_args); }});
+  }
   ExportArgs export_args;
   {
     auto* sub = app.add_subcommand("export", "export a stored run as CSV or JSON Lines");
@@ -89,6 +103,11 @@ int run(int argc, char** argv) {
     add_diff_arguments(*sub, diff_args);
     commands.push_back({sub, [&] { return run_diff(diff_args); }});
   }
+  ListArgs list_args;
+  {
+    auto* sub = add_list_commands(app, list_args);
+    commands.push_back({sub, [&list_args, sub] { return run_list(*sub, list_args); }});
+  }
   commands.push_back(not_built(app, "report", "render a stored run as a report", nullptr));
   {
     auto* sub = app.add_subcommand(
@@ -96,6 +115,13 @@ int run(int argc, char** argv) {
     add_scan_options(*sub, scan_options);
     add_resolve_arguments(*sub, resolve_args);
     commands.push_back({sub, [&] { return run_resolve(scan_options, resolve_args); }});
+  }
+  ChallengeArgs challenge_args;
+  {
+    auto* sub = app.add_subcommand(
+        "challenge", "emergency change requests authenticated by a TXT record: new, verify, list");
+    add_challenge_arguments(*sub, challenge_args, scan_options);
+    commands.push_back({sub, [&] { return run_challenge(scan_options, challenge_args); }});
   }
 
   try {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <boost/json/serialize.hpp>
 
+#include "list/pattern.hpp"
 #include "reports/domain_json.hpp"
 #include "reports/domain_text.hpp"
 #include "scanner/cli/exit_code.hpp"
@@ -21,6 +22,12 @@ namespace mx::cli {
 
 void add_check_arguments(CLI::App& app, CheckArgs& args) {
   app.add_option("domains", args.domains, "mail domains")->required()->type_name("DOMAIN");
+  app.add_option("--policy-mxs", args.policy_mxs,
+                 "judge against a list entry with these patterns (comma-separated)")
+      ->delimiter(',')
+      ->type_name("PATTERN,...");
+  app.add_option("--policy-mode", args.policy_mode, "the entry's mode with --policy-mxs")
+      ->check(CLI::IsMember({"testing", "enforce"}));
 }
 
 int run_check(const ScanOptions& options, const CheckArgs& args) {
@@ -34,6 +41,20 @@ int run_check(const ScanOptions& options, const CheckArgs& args) {
     }
     domains.push_back(std::get<std::string>(std::move(normalised)));
   }
+  std::optional<judge::ListPolicy> policy;
+  if (!args.policy_mxs.empty()) {
+    policy.emplace();
+    policy->mode = list::parse_mode(args.policy_mode).value_or(list::Mode::testing);
+    for (const auto& pattern : args.policy_mxs) {
+      const auto canonical = list::normalise_pattern(pattern);
+      if (!canonical) {
+        std::cerr << fmt::format("mxscan check: --policy-mxs: '{}' is not a pattern\n", pattern);
+        return exit_usage;
+      }
+      policy->mxs.push_back(*canonical);
+    }
+  }
+  const std::vector<std::optional<judge::ListPolicy>> policies(policy ? domains.size() : 0, policy);
   const auto trust = load_trust("check", options);
   if (!trust) {
     return exit_usage;
@@ -41,9 +62,10 @@ int run_check(const ScanOptions& options, const CheckArgs& args) {
 
   std::vector<std::optional<judge::DomainResult>> results(domains.size());
   engine::Engine engine(options.engine_options(*trust));
-  engine.run(domains, [&](engine::DomainOutcome&& outcome) {
-    results[outcome.index] = std::move(outcome.result);
-  });
+  engine.run(
+      domains,
+      [&](engine::DomainOutcome&& outcome) { results[outcome.index] = std::move(outcome.result); },
+      {}, policies);
 
   bool any_fail = false;
   bool any_error = false;

@@ -92,6 +92,7 @@ struct Engine::Impl {
   EngineOptions options;
   std::vector<std::unique_ptr<Shard>> shards;
   const std::vector<std::string>* domains = nullptr;
+  std::span<const std::optional<judge::ListPolicy>> policies;
   const Sink* sink = nullptr;
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stopping{false};
@@ -169,9 +170,13 @@ asio::awaitable<void> scan_one(Engine::Impl& impl, Shard& shard, std::size_t ind
   DomainOutcome outcome;
   outcome.index = index;
   const auto& domain = (*impl.domains)[index];
+  const judge::ListPolicy* policy = nullptr;
+  if (index < impl.policies.size() && impl.policies[index]) {
+    policy = &*impl.policies[index];
+  }
   auto observed = co_await observe_domain(shard.env, domain, 1);
   outcome.observation = std::move(observed);
-  outcome.result = judge::judge_domain(outcome.observation);
+  outcome.result = judge::judge_domain(outcome.observation, policy);
   if (outcome.result.status == judge::Status::error && judge::worth_retrying(outcome.result) &&
       !impl.stopping) {
     // Undetermined: timeouts, SERVFAIL and 4xx are often passing states. Look again once.
@@ -180,7 +185,7 @@ asio::awaitable<void> scan_one(Engine::Impl& impl, Shard& shard, std::size_t ind
     (void)waited;
     auto again = co_await observe_domain(shard.env, domain, 2);
     outcome.observation = std::move(again);
-    outcome.result = judge::judge_domain(outcome.observation);
+    outcome.result = judge::judge_domain(outcome.observation, policy);
     outcome.attempts = 2;
   }
   impl.count(outcome.result.status);
@@ -210,9 +215,11 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(o
 
 Engine::~Engine() = default;
 
-bool Engine::run(const std::vector<std::string>& domains, const Sink& sink, RunHooks hooks) {
+bool Engine::run(const std::vector<std::string>& domains, const Sink& sink, RunHooks hooks,
+                 std::span<const std::optional<judge::ListPolicy>> policies) {
   auto& impl = *impl_;
   impl.domains = &domains;
+  impl.policies = policies;
   impl.sink = &sink;
   const std::size_t threads = std::max(1U, impl.options.threads);
   // Endpoints spread evenly over the shards by their hash.

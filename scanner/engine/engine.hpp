@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -83,8 +85,10 @@ class Engine {
 
   // Observes and judges every domain, calling `sink` with each outcome; returns when all are done
   // or, after stop(), when in-flight work has finished or been abandoned. Returns false when it
-  // stopped early.
-  bool run(const std::vector<std::string>& domains, const Sink& sink, RunHooks hooks = {});
+  // stopped early. `policies`, when not empty, holds for each domain (same index) the list entry
+  // it is judged against, if any.
+  bool run(const std::vector<std::string>& domains, const Sink& sink, RunHooks hooks = {},
+           std::span<const std::optional<judge::ListPolicy>> policies = {});
 
   // Stop feeding new domains; abandon in-flight ones after `grace`. Safe from any thread, and
   // from a signal-handling context that only sets flags (it takes no lock).

@@ -1,0 +1,267 @@
+#include "reports/validation_report.hpp"
+
+#include <array>
+#include <map>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include "reports/domain_reasons.hpp"
+
+namespace mx::reports {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::array<const char*, 5> kCategories{"newly-failing", "still-failing", "recovered",
+                                                 "undetermined", "passing"};
+
+json::object domain_object(const store::ValidationRow& row) {
+  auto parsed = json::parse(row.result_json);
+  return parsed.is_object() ? std::move(parsed.as_object()) : json::object{};
+}
+
+// What makes the domain fail (or, when undetermined, what could not be determined).
+std::vector<Reason> reasons_of(const store::ValidationRow& row) {
+  const auto domain = domain_object(row);
+  return reasons_with_status(domain, row.status == "error" ? "error" : "fail");
+}
+
+std::string reasons_line(const std::vector<Reason>& reasons) {
+  std::string out;
+  for (const auto& reason : reasons) {
+    out += out.empty() ? "" : ", ";
+    out += reason.check_code();
+    if (reason.where != "domain") {
+      out += " (" + reason.where + ")";
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::size_t> counts(const ValidationReport& report) {
+  std::map<std::string, std::size_t> out;
+  for (const auto& row : report.rows) {
+    ++out[row.category];
+  }
+  return out;
+}
+
+std::size_t urgent_count(const ValidationReport& report) {
+  std::size_t n = 0;
+  for (const auto& row : report.rows) {
+    n += row.urgent ? 1 : 0;
+  }
+  return n;
+}
+
+std::string since_text(const store::ValidationRow& row) {
+  if (row.category == "still-failing") {
+    return fmt::format("{} validations since {}", row.failing_streak,
+                       row.failing_since.value_or("?"));
+  }
+  return row.failing_since.value_or("");
+}
+
+std::string heading(const ValidationReport& report) {
+  return fmt::format("validation run {} of the list by \"{}\" dated {} ({}), {}", report.run,
+                     report.author, report.list_version, report.started_at,
+                     report.previous_run
+                         ? fmt::format("compared with run {} ({})", *report.previous_run,
+                                       report.previous_started_at.value_or(""))
+                         : std::string("the first validation of this list"));
+}
+
+}  // namespace
+
+ValidationReport load_validation_report(const store::Database& db, std::int64_t run,
+                                        int remove_after) {
+  auto info = db.prepare(
+      "SELECT coalesce(list_author, ''), coalesce(list_version, ''), started_at, kind FROM runs "
+      "WHERE id = ?1");
+  info.bind(1, run);
+  if (!info.step() || info.column_text(3) != "validate") {
+    throw store::StoreError(fmt::format("run {} is not a validation", run), SQLITE_NOTFOUND);
+  }
+  ValidationReport report;
+  report.run = run;
+  report.author = info.column_text(0);
+  report.list_version = info.column_text(1);
+  report.started_at = info.column_text(2);
+  report.remove_after = remove_after;
+  report.rows = store::read_validation(db, run);
+  if (!report.rows.empty()) {
+    report.previous_run = report.rows.front().previous_run;
+  }
+  if (report.previous_run) {
+    auto previous = db.prepare("SELECT started_at FROM runs WHERE id = ?1");
+    previous.bind(1, *report.previous_run);
+    if (previous.step()) {
+      report.previous_started_at = previous.column_text(0);
+    }
+  }
+  return report;
+}
+
+bool removal_candidate(const store::ValidationRow& row, int remove_after) {
+  return row.mode == "enforce" && row.status == "fail" && row.failing_streak >= remove_after;
+}
+
+json::object validation_json(const store::ValidationRow& row, int remove_after) {
+  auto out = domain_object(row);
+  out["category"] = row.category;
+  out["urgent"] = row.urgent;
+  out["failing_streak"] = row.failing_streak;
+  if (row.failing_since) {
+    out["failing_since"] = *row.failing_since;
+  } else {
+    out["failing_since"] = nullptr;
+  }
+  out["removal_candidate"] = removal_candidate(row, remove_after);
+  return out;
+}
+
+std::string validation_text(const ValidationReport& report) {
+  const auto by_category = counts(report);
+  std::string out = "mxscan validate: " + heading(report) + "\n";
+  out += fmt::format("  {} entries:", report.rows.size());
+  for (const auto* category : kCategories) {
+    const auto it = by_category.find(category);
+    out += fmt::format(" {} {}{}", it == by_category.end() ? 0 : it->second, category,
+                       category == kCategories.back() ? "" : ",");
+  }
+  out += fmt::format("; {} urgent\n", urgent_count(report));
+
+  auto section = [&](const std::string& title, auto&& wanted, bool with_reasons) {
+    std::string body;
+    for (const auto& row : report.rows) {
+      if (!wanted(row)) {
+        continue;
+      }
+      body += fmt::format("  {:<32} {:<8} {:<14} {}\n", row.domain, row.mode, row.category,
+                          with_reasons ? reasons_line(reasons_of(row)) : since_text(row));
+    }
+    if (!body.empty()) {
+      out += "\n" + title + "\n" + body;
+    }
+  };
+  section(
+      "Urgent: enforce entries failing (senders that enforce the list stop delivering):",
+      [](const store::ValidationRow& r) { return r.urgent; }, true);
+  section(
+      "Newly failing:", [](const store::ValidationRow& r) { return r.category == "newly-failing"; },
+      true);
+  section(
+      "Still failing:", [](const store::ValidationRow& r) { return r.category == "still-failing"; },
+      false);
+  section(
+      "Recovered:", [](const store::ValidationRow& r) { return r.category == "recovered"; }, false);
+  section(
+      "Undetermined (error, observed twice):",
+      [](const store::ValidationRow& r) { return r.category == "undetermined"; }, true);
+  section(
+      fmt::format("Removal candidates (enforce, failing in each of the last {} validations):",
+                  report.remove_after),
+      [&](const store::ValidationRow& r) { return removal_candidate(r, report.remove_after); },
+      false);
+  return out;
+}
+
+std::string markdown_cell(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '|':
+      case '*':
+      case '_':
+      case '`':
+      case '[':
+      case ']':
+      case '\\':
+      case '#':
+        out += '\\';
+        out += c;
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '\r':
+      case '\n':
+      case '\t':
+        out += ' ';
+        break;
+      default:
+        // Other control characters would reach the reader's terminal or mail client raw.
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += "\\x" + fmt::format("{:02x}", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string validation_markdown(const ValidationReport& report) {
+  const auto by_category = counts(report);
+  std::string out = "# STARTTLS policy list: nightly validation\n\n";
+  out += markdown_cell(heading(report)) + ".\n\n";
+  out += "| category | entries |\n| --- | ---: |\n";
+  for (const auto* category : kCategories) {
+    const auto it = by_category.find(category);
+    out += fmt::format("| {} | {} |\n", category, it == by_category.end() ? 0 : it->second);
+  }
+  out += fmt::format("| **urgent** (failing `enforce` entries) | {} |\n", urgent_count(report));
+
+  auto table = [&](const std::string& title, const std::string& note, auto&& wanted) {
+    std::string body;
+    for (const auto& row : report.rows) {
+      if (!wanted(row)) {
+        continue;
+      }
+      std::string reasons;
+      for (const auto& reason : reasons_of(row)) {
+        reasons += reasons.empty() ? "" : "<br>";
+        reasons += "`" + markdown_cell(reason.check_code()) + "`";
+        if (reason.where != "domain") {
+          reasons += " at " + markdown_cell(reason.where);
+        }
+        reasons += ": " + markdown_cell(reason.message);
+      }
+      body += fmt::format("| {} | {} | {}{} | {} | {} |\n", markdown_cell(row.domain), row.mode,
+                          row.category, row.urgent ? " **urgent**" : "",
+                          markdown_cell(since_text(row)), reasons);
+    }
+    if (body.empty()) {
+      return;
+    }
+    out += "\n## " + title + "\n\n";
+    if (!note.empty()) {
+      out += note + "\n\n";
+    }
+    out += "| domain | mode | category | since | reasons |\n| --- | --- | --- | --- | --- |\n";
+    out += body;
+  };
+  table("Urgent", "Failing `enforce` entries: senders that enforce the list stop delivering.",
+        [](const store::ValidationRow& r) { return r.urgent; });
+  table("Newly failing", "",
+        [](const store::ValidationRow& r) { return r.category == "newly-failing" && !r.urgent; });
+  table("Still failing", "",
+        [](const store::ValidationRow& r) { return r.category == "still-failing" && !r.urgent; });
+  table("Undetermined", "Could not be determined, even after a second look; not a failure.",
+        [](const store::ValidationRow& r) { return r.category == "undetermined"; });
+  table("Recovered", "", [](const store::ValidationRow& r) { return r.category == "recovered"; });
+  table("Removal candidates",
+        fmt::format("`enforce` entries failing in each of their last {} validations.",
+                    report.remove_after),
+        [&](const store::ValidationRow& r) { return removal_candidate(r, report.remove_after); });
+  return out;
+}
+
+}  // namespace mx::reports

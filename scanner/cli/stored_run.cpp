@@ -1,0 +1,196 @@
+#include "scanner/cli/stored_run.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <set>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include "scanner/cli/exit_code.hpp"
+#include "scanner/cli/trust.hpp"
+#include "scanner/cli/version.hpp"
+#include "scanner/engine/store_rows.hpp"
+#include "store/schema.hpp"
+#include "store/writer.hpp"
+
+namespace mx::cli {
+namespace {
+
+std::string progress_line(const engine::EngineStats& s, double elapsed_s) {
+  const double rate = elapsed_s > 0 ? static_cast<double>(s.done) / elapsed_s : 0.0;
+  const auto left = s.total > s.done ? s.total - s.done : 0;
+  const double eta = rate > 0 ? static_cast<double>(left) / rate : 0.0;
+  return fmt::format(
+      "{}/{} domains, {:.0f}/s, ETA {:.0f} s | pass {} warn {} fail {} error {} | "
+      "{} in flight",
+      s.done, s.total, rate, eta, s.pass, s.warn, s.fail, s.error, s.in_flight);
+}
+
+std::vector<store::RunPolicyRow> policy_rows(const StoredRunRequest& request) {
+  std::vector<store::RunPolicyRow> rows;
+  for (std::size_t i = 0; i < request.policies.size(); ++i) {
+    const auto& policy = request.policies[i];
+    if (!policy) {
+      continue;
+    }
+    boost::json::array mxs;
+    for (const auto& pattern : policy->mxs) {
+      mxs.emplace_back(pattern);
+    }
+    std::optional<std::string> alias;
+    if (i < request.policy_aliases.size() && !request.policy_aliases[i].empty()) {
+      alias = request.policy_aliases[i];
+    }
+    rows.push_back({request.domains[i], std::string(list::to_string(policy->mode)),
+                    boost::json::serialize(mxs), alias});
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::string options_json(const ScanOptions& o) {
+  boost::json::object out{{"smtp_port", o.smtp_port},
+                          {"https_port", o.https_port},
+                          {"timeout_s", o.timeout_s},
+                          {"greeting_timeout_s", o.greeting_timeout_s.value_or(o.timeout_s)},
+                          {"allow_private", o.allow_private},
+                          {"ca_file", o.ca_file},
+                          {"ehlo", o.ehlo_name()}};
+  return boost::json::serialize(out);
+}
+
+int exit_code_of(const std::string& db_path, std::int64_t run) {
+  auto db = store::open_for_reading(db_path);
+  auto query = db.prepare("SELECT status, count(*) FROM domains WHERE run_id = ?1 GROUP BY status");
+  query.bind(1, run);
+  bool fail = false;
+  bool error = false;
+  while (query.step()) {
+    fail = fail || query.column_text(0) == "fail";
+    error = error || query.column_text(0) == "error";
+  }
+  if (fail) {
+    return exit_fail;
+  }
+  return error ? exit_error : exit_pass;
+}
+
+StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
+  const auto& command = request.command;
+  const auto trust = load_trust(command, options);
+  if (!trust) {
+    return {exit_usage, 0};
+  }
+  auto& info = request.info;
+  info.options_json = options_json(options);
+  info.mxscan_version = kVersion;
+
+  std::int64_t run = 0;
+  // Indexes into request.domains still to scan.
+  std::vector<std::size_t> todo;
+  try {
+    auto db = store::open_for_writing(request.db);
+    std::optional<std::int64_t> resumable;
+    if (request.resume) {
+      resumable = store::find_resumable_run(db, info);
+      if (!resumable) {
+        std::cerr << fmt::format(
+            "mxscan {}: no unfinished run of this input and these options to resume; starting "
+            "a new run\n",
+            command);
+      }
+    }
+    if (resumable) {
+      run = *resumable;
+      const auto stored = store::stored_domains(db, run);
+      for (std::size_t i = 0; i < request.domains.size(); ++i) {
+        if (stored.count(request.domains[i]) == 0) {
+          todo.push_back(i);
+        }
+      }
+      std::cerr << fmt::format("mxscan {}: resuming run {}: {} stored, {} to go\n", command, run,
+                               request.domains.size() - todo.size(), todo.size());
+    } else {
+      run = store::create_run(db, info, engine::utc_now(), request.domains, request.positions,
+                              policy_rows(request));
+      for (std::size_t i = 0; i < request.domains.size(); ++i) {
+        todo.push_back(i);
+      }
+    }
+  } catch (const store::StoreError& e) {
+    std::cerr << fmt::format("mxscan {}: {}\n", command, e.what());
+    return {exit_usage, 0};
+  }
+
+  std::vector<std::string> domains;
+  std::vector<std::optional<judge::ListPolicy>> policies;
+  for (const auto i : todo) {
+    domains.push_back(request.domains[i]);
+    if (!request.policies.empty()) {
+      policies.push_back(request.policies[i]);
+    }
+  }
+
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  bool complete = false;
+  try {
+    store::Writer writer(request.db, run);
+    engine::Engine engine(options.engine_options(*trust));
+    engine::RunHooks hooks;
+    hooks.handle_signals = true;
+    if (tty) {
+      hooks.progress = [&](const engine::EngineStats& stats) {
+        std::fprintf(stderr, "\r\033[K%s", progress_line(stats, elapsed()).c_str());
+      };
+    }
+    // A store failure (disk full, ...) stops the scan: nothing more is fed, and close() below
+    // reports it. The sink runs on shard threads and must not throw into them.
+    std::atomic<bool> store_failed{false};
+    complete = engine.run(
+        domains,
+        [&](engine::DomainOutcome&& outcome) {
+          if (store_failed) {
+            return;
+          }
+          if (request.rejudge) {
+            request.rejudge(outcome);
+          }
+          try {
+            writer.push(engine::to_row(outcome, engine::utc_now()));
+          } catch (const store::StoreError&) {
+            store_failed = true;
+            engine.stop(std::chrono::milliseconds(0));
+          }
+        },
+        hooks, policies);
+    writer.close();
+    const auto stats = engine.stats();
+    std::fprintf(stderr, "%smxscan %s: %s in %.1f s\n", tty ? "\r\033[K" : "", command.c_str(),
+                 progress_line(stats, elapsed()).c_str(), elapsed());
+    auto db = store::open_for_writing(request.db);
+    store::finish_run(db, run, complete ? "complete" : "interrupted", engine::utc_now());
+  } catch (const store::StoreError& e) {
+    std::cerr << fmt::format("mxscan {}: {}\n", command, e.what());
+    return {exit_usage, run};
+  }
+  if (!complete) {
+    std::cerr << fmt::format(
+        "mxscan {}: interrupted; run {} is saved, finish it with the same command and --resume\n",
+        command, run);
+    return {130, run};
+  }
+  std::cerr << fmt::format("mxscan {}: run {} complete in {}\n", command, run, request.db);
+  return {0, run};
+}
+
+}  // namespace mx::cli
