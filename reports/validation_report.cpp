@@ -1,9 +1,11 @@
 #include "reports/validation_report.hpp"
 
+#include <algorithm>
 #include <array>
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/json.hpp>
 
 #include "reports/domain_reasons.hpp"
@@ -27,13 +29,26 @@ std::vector<Reason> reasons_of(const store::ValidationRow& row) {
   return reasons_with_status(domain, row.status == "error" ? "error" : "fail");
 }
 
+// "check:code (host, host), check:code": each check and code once, with the hosts it is about.
 std::string reasons_line(const std::vector<Reason>& reasons) {
-  std::string out;
+  std::vector<std::pair<std::string, std::vector<std::string>>> grouped;
   for (const auto& reason : reasons) {
-    out += out.empty() ? "" : ", ";
-    out += reason.check_code();
+    const auto code = reason.check_code();
+    auto it = std::find_if(grouped.begin(), grouped.end(),
+                           [&](const auto& g) { return g.first == code; });
+    if (it == grouped.end()) {
+      it = grouped.insert(grouped.end(), {code, {}});
+    }
     if (reason.where != "domain") {
-      out += " (" + reason.where + ")";
+      it->second.push_back(reason.where);
+    }
+  }
+  std::string out;
+  for (const auto& [code, hosts] : grouped) {
+    out += out.empty() ? "" : ", ";
+    out += code;
+    if (!hosts.empty()) {
+      out += fmt::format(" ({})", fmt::join(hosts, ", "));
     }
   }
   return out;
@@ -149,10 +164,12 @@ std::string validation_text(const ValidationReport& report) {
       "Urgent: enforce entries failing (senders that enforce the list stop delivering):",
       [](const store::ValidationRow& r) { return r.urgent; }, true);
   section(
-      "Newly failing:", [](const store::ValidationRow& r) { return r.category == "newly-failing"; },
+      "Newly failing (testing entries):",
+      [](const store::ValidationRow& r) { return r.category == "newly-failing" && !r.urgent; },
       true);
   section(
-      "Still failing:", [](const store::ValidationRow& r) { return r.category == "still-failing"; },
+      "Still failing (testing entries):",
+      [](const store::ValidationRow& r) { return r.category == "still-failing" && !r.urgent; },
       false);
   section(
       "Recovered:", [](const store::ValidationRow& r) { return r.category == "recovered"; }, false);
