@@ -9,9 +9,11 @@ packages=(
   g++ cmake ninja-build pkg-config ccache clang-format clang-14 libclang-rt-14-dev
   # libraries
   libboost1.81-dev libboost-json1.81-dev libssl-dev libc-ares-dev libfmt-dev libsqlite3-dev
-  libcli11-dev libidn2-dev libpsl-dev catch2 libjemalloc-dev
+  libcli11-dev libidn2-dev libpsl-dev publicsuffix catch2 libjemalloc-dev
   # tools the scripts use
   python3 procps sqlite3
+  # tests/packaging: systemd's parser checks the units of packaging/
+  systemd
   # interoperability tests (tests/interop): an MTA, a web server, a DNSSEC zone signer, an
   # authoritative name server and a validating resolver
   postfix nginx-light ldnsutils nsd unbound
