@@ -1,5 +1,6 @@
 // End-to-end tests of the mxscan binary: exit codes, usage errors, and `resolve` against the
 // loopback world's DNS server.
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
@@ -68,12 +69,22 @@ TEST_CASE("mxscan --version and --help exit 0", "[loopback]") {
 }
 
 TEST_CASE("commands not built yet say so and exit 2", "[loopback]") {
-  const auto command = GENERATE(as<std::string>{}, "validate", "triage", "report");
+  const auto command = GENERATE(as<std::string>{}, "report");
   const auto result = mxscan({command, "example.com"});
   CAPTURE(command, result.err);
   CHECK(result.exit_code == 2);
   CHECK(result.err.find("not built yet") != std::string::npos);
   CHECK(result.out.empty());
+}
+
+TEST_CASE("the list jobs refuse a missing list or queue with exit 2", "[loopback]") {
+  const auto validate = mxscan({"validate", "--list", "/nonexistent/policy.json", "--db", "x.db"});
+  CHECK(validate.exit_code == 2);
+  CHECK(validate.err.find("/nonexistent/policy.json") != std::string::npos);
+  const auto triage = mxscan({"triage", "--queue", "/nonexistent/queue.csv", "--list",
+                              "/nonexistent/policy.json", "--db", "x.db"});
+  CHECK(triage.exit_code == 2);
+  CHECK_FALSE(std::filesystem::exists("x.db"));
 }
 
 TEST_CASE("usage errors exit 2 with a message naming the problem", "[loopback]") {
