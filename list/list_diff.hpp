@@ -1,6 +1,7 @@
 #pragma once
 // What changed between two policy lists, domain by domain (resolved policies, so an entry that
-// moved to an alias with the same policy is unchanged): `mxscan list diff OLD NEW`. Pure.
+// moved to an alias with the same policy has no mode or pattern change, only `alias_changed`; the
+// order of patterns is no change): `mxscan list diff OLD NEW`. Pure.
 
 #include <optional>
 #include <string>
@@ -35,8 +36,13 @@ struct ListDiff {
 // testing -> enforce, mxs +a -b"), then a summary line.
 [[nodiscard]] std::string diff_text(const ListDiff& diff);
 
+// The summary line, without a newline: "1 added, 0 removed, 2 changed" and whether the header
+// changed.
+[[nodiscard]] std::string diff_summary(const ListDiff& diff);
+
 // One JSON object per change: {"domain", "change": "added|removed|changed", "before", "after",
-// "mode": {"before","after"} | null, "mxs_added", "mxs_removed"}.
+// "mode": {"before","after"} | null, "mxs_added", "mxs_removed"}. An entry is {"mode", "mxs",
+// "alias": NAME | null}; "alias": {"before","after"} | null says whether the alias changed.
 [[nodiscard]] boost::json::object change_json(const EntryChange& change);
 
 }  // namespace mx::list

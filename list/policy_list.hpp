@@ -42,7 +42,11 @@ struct PolicyList {
 
   // The entry of `domain` (canonical), or null.
   [[nodiscard]] const Entry* find(std::string_view domain) const;
+  bool operator==(const PolicyList&) const = default;
 };
+
+// Larger input is refused unread: the real list is under 1 MiB, so this only stops a runaway file.
+inline constexpr std::size_t max_list_octets = std::size_t{64} << 20;
 
 // One problem of a malformed list: where (a JSON path such as `policies["a.example"].mxs[1]`, or
 // `$` for the whole document) and why.
@@ -56,18 +60,22 @@ struct ReadResult {
   std::vector<Problem> problems;
 };
 
-// Parses and checks a list: JSON syntax (the problem's path says line and column), the top-level
-// keys and their types, `version` "0.1", RFC 3339 times, every domain name and pattern, every
-// mode, every alias (defined, not itself an alias), and duplicate domains after normalisation.
+// Parses and checks a list: JSON syntax (path `$`, the reason starting "LINE:COLUMN: "), the
+// top-level keys and their types, `version` "0.1", RFC 3339 times, every domain name and pattern,
+// every mode, every alias (defined, not itself an alias), and duplicate domains after
+// normalisation. Keys a policy does not define, and keys repeated in one object, are problems too:
+// the list could not be written back as it was read.
 [[nodiscard]] ReadResult parse_list(std::string_view json);
 
 // parse_list of a file's contents; an unreadable file is one problem with path `$`.
 [[nodiscard]] ReadResult read_list_file(const std::filesystem::path& path);
 
 // The list as JSON text, deterministic: keys sorted, two-space indentation, a trailing newline.
+// An entry with an alias is written as {"policy-alias": name}, whatever its resolved policy.
 [[nodiscard]] std::string write_list(const PolicyList& list);
 
-// Writes `write_list(list)` to `path` atomically: a temporary file beside it, fsync, rename.
+// Writes `write_list(list)` to `path` atomically (list/atomic_file.hpp: a temporary file beside
+// it, fsync, rename, fsync of the directory; mode 0644).
 // Throws std::runtime_error (naming the path) when it cannot.
 void save_list(const PolicyList& list, const std::filesystem::path& path);
 
