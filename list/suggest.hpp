@@ -5,6 +5,9 @@
 // mx1.mail.example.co.uk and mx2.mail.example.co.uk give ".mail.example.co.uk"), a host alone
 // under its parent (or whose parent is a public suffix or a registrable domain of someone else)
 // written as itself. Never a pattern that covers a public suffix. Deterministic: sorted output.
+// A top-level domain the list does not name (`test`, the test world's) is a public suffix, by the
+// list's implicit "*" rule, so `d1.test` is a registrable domain as `example.com` is.
+// Thread-safe: the list is loaded once, on first use, and only read afterwards.
 
 #include <optional>
 #include <string>
