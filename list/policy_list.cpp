@@ -2,12 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <system_error>
-#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -16,6 +14,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 
 #include "list/atomic_file.hpp"
+#include "list/rfc3339.hpp"
 #include "scanner/dns/domain_name.hpp"
 
 namespace mx::list {
@@ -187,82 +186,6 @@ bool walk_document(std::string_view text, Problems& problems) {
   return true;
 }
 
-// ---- RFC 3339 date-time (section 5.6), offsets and fractional seconds included.
-
-struct Instant {
-  std::chrono::sys_seconds seconds;
-  std::string fraction;  // digits after the point, without trailing zeros, so that they compare
-  bool operator<(const Instant& other) const {
-    return std::tie(seconds, fraction) < std::tie(other.seconds, other.fraction);
-  }
-};
-
-std::optional<int> digits(std::string_view text, std::size_t pos, std::size_t count) {
-  if (pos + count > text.size()) {
-    return std::nullopt;
-  }
-  int value = 0;
-  for (std::size_t i = pos; i < pos + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') {
-      return std::nullopt;
-    }
-    value = value * 10 + (text[i] - '0');
-  }
-  return value;
-}
-
-bool char_at(std::string_view text, std::size_t pos, std::string_view allowed) {
-  return pos < text.size() && allowed.find(text[pos]) != std::string_view::npos;
-}
-
-std::optional<Instant> parse_time(std::string_view text) {
-  const auto year = digits(text, 0, 4);
-  const auto month = digits(text, 5, 2);
-  const auto day = digits(text, 8, 2);
-  const auto hour = digits(text, 11, 2);
-  const auto minute = digits(text, 14, 2);
-  const auto second = digits(text, 17, 2);
-  if (!year || !month || !day || !hour || !minute || !second || !char_at(text, 4, "-") ||
-      !char_at(text, 7, "-") || !char_at(text, 10, "Tt") || !char_at(text, 13, ":") ||
-      !char_at(text, 16, ":")) {
-    return std::nullopt;
-  }
-  Instant instant;
-  std::size_t pos = 19;
-  if (char_at(text, pos, ".")) {
-    const std::size_t start = ++pos;
-    while (char_at(text, pos, "0123456789")) {
-      ++pos;
-    }
-    if (pos == start) {
-      return std::nullopt;
-    }
-    instant.fraction = text.substr(start, pos - start);
-    instant.fraction.erase(instant.fraction.find_last_not_of('0') + 1);
-  }
-  int offset_minutes = 0;
-  if (!(char_at(text, pos, "Zz") && pos + 1 == text.size())) {
-    if (!char_at(text, pos, "+-") || pos + 6 != text.size() || !char_at(text, pos + 3, ":")) {
-      return std::nullopt;
-    }
-    const auto offset_hour = digits(text, pos + 1, 2);
-    const auto offset_minute = digits(text, pos + 4, 2);
-    if (!offset_hour || !offset_minute || *offset_hour > 23 || *offset_minute > 59) {
-      return std::nullopt;
-    }
-    offset_minutes = (*offset_hour * 60 + *offset_minute) * (text[pos] == '-' ? -1 : 1);
-  }
-  const std::chrono::year_month_day date{std::chrono::year{*year}, std::chrono::month(*month),
-                                         std::chrono::day(*day)};
-  // 60: a leap second.
-  if (!date.ok() || *hour > 23 || *minute > 59 || *second > 60) {
-    return std::nullopt;
-  }
-  instant.seconds = std::chrono::sys_days{date} + std::chrono::hours{*hour} +
-                    std::chrono::minutes{*minute - offset_minutes} + std::chrono::seconds{*second};
-  return instant;
-}
-
 // ---- The checks, each appending what it finds wrong; the list is kept only without problems.
 
 class Reader {
@@ -277,8 +200,8 @@ class Reader {
   }
 
   const json::string* string_member(const json::object& root, std::string_view key);
-  std::optional<Instant> time_member(const json::object& root, std::string_view key,
-                                     std::string& out);
+  std::optional<Rfc3339DateTime> time_member(const json::object& root, std::string_view key,
+                                             std::string& out);
   std::optional<Policy> policy(const json::object& object, const std::string& path);
   std::optional<Mode> mode(const json::value& value, const std::string& path);
   std::optional<std::vector<std::string>> patterns(const json::value& value,
@@ -304,13 +227,13 @@ const json::string* Reader::string_member(const json::object& root, std::string_
   return &value->get_string();
 }
 
-std::optional<Instant> Reader::time_member(const json::object& root, std::string_view key,
-                                           std::string& out) {
+std::optional<Rfc3339DateTime> Reader::time_member(const json::object& root, std::string_view key,
+                                                   std::string& out) {
   const json::string* text = string_member(root, key);
   if (text == nullptr) {
     return std::nullopt;
   }
-  auto instant = parse_time(*text);
+  auto instant = parse_rfc3339_date_time(*text);
   if (!instant) {
     problem(std::string(key),
             fmt::format("{} is not an RFC 3339 date-time", shown(json::value(*text))));
@@ -490,7 +413,7 @@ PolicyList Reader::read(const json::value& document) {
   }
   const auto timestamp = time_member(*root, "timestamp", list.timestamp);
   const auto expires = time_member(*root, "expires", list.expires);
-  if (timestamp && expires && !(*timestamp < *expires)) {
+  if (timestamp && expires && !timestamp->before(*expires)) {
     problem("expires", "must be later than timestamp");
   }
   if (const auto* version = string_member(*root, "version")) {

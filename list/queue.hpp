@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "list/policy_list.hpp"
+#include "list/rfc3339.hpp"
 
 namespace mx::list {
 
@@ -49,25 +50,6 @@ inline constexpr std::size_t kMaxQueueLine = 8192;
 [[nodiscard]] QueueRead parse_queue(std::string_view text);
 // parse_queue of a file; `error` names the file when it cannot be read.
 [[nodiscard]] QueueRead read_queue_file(const std::filesystem::path& path);
-
-// An RFC 3339 date-time (§5.6: "2026-11-28T13:00:00Z", "2026-11-28t13:00:00.5+01:00"), as
-// written: the fields are the local time at `offset_minutes` east of UTC. `unknown_offset` marks
-// "-00:00" (UTC, local offset unknown; RFC 5322's "-0000"). Shared by the queue's `submitted_at`
-// and the notices' Date header, which must agree on what a date is.
-struct Rfc3339DateTime {
-  int year = 0;
-  int month = 0;
-  int day = 0;
-  int hour = 0;
-  int minute = 0;
-  int second = 0;  // 60 for a leap second
-  int offset_minutes = 0;
-  bool unknown_offset = false;
-};
-
-// The date-time `text` spells, or nullopt when it is not an RFC 3339 date-time (fields in range,
-// the day existing in its month, "T" and "Z" in either case, an optional fraction of a second).
-[[nodiscard]] std::optional<Rfc3339DateTime> parse_rfc3339_date_time(std::string_view text);
 
 // Whether `address` is an RFC 5321 Mailbox we are willing to write to and to put in a header:
 // local-part "@" domain, dot-atom local part only (no quoted strings), printable ASCII, no

@@ -23,16 +23,16 @@ struct NoticeFailure {
 };
 
 struct FailureNotice {
-  std::string domain;         // canonical
-  std::string to;             // a valid contact, or empty for postmaster@<domain>
-  std::string from;           // the list maintainers' address (a valid contact)
-  std::string list_author;    // shown in the text only
-  std::string mode;           // "enforce" or "testing"
+  std::string domain;       // canonical
+  std::string to;           // a valid contact, or empty for postmaster@<domain>
+  std::string from;         // the list maintainers' address (a valid contact)
+  std::string list_author;  // shown in the text only
+  std::string mode;         // "enforce" or "testing"
   std::vector<std::string> mxs;
   std::vector<NoticeFailure> failures;
-  std::string failing_since;  // RFC 3339 UTC
-  std::string date;           // RFC 3339 UTC: the validation's time
-  std::string message_id;     // local part of the Message-ID (e.g. run id and domain, sanitised)
+  std::string failing_since;   // RFC 3339 UTC
+  std::string date;            // RFC 3339 UTC: the validation's time
+  std::string message_id;      // local part of the Message-ID (e.g. run id and domain, sanitised)
   std::string remove_command;  // how to ask for removal (e.g. the `mxscan challenge new` line)
 };
 
