@@ -114,11 +114,10 @@ void write_notices(const ValidateArgs& args, const std::string& from,
     notice.date = report.started_at;
     notice.message_id = fmt::format("validation-{}-{}", report.run, row.domain);
     notice.remove_command = fmt::format(
-        "To leave the list or change your patterns without e-mail, ask the maintainers for an "
-        "emergency change: they record it (mxscan challenge new {} --action remove|update) and "
-        "give you a TXT record to publish at _starttls-policy.{}; once it is seen, the change "
-        "is made in the next list.",
-        row.domain, row.domain);
+        "Reply to ask for an emergency removal or update: the maintainers record it (mxscan "
+        "challenge new {} --action remove|update) and send you the record's value; the next "
+        "list carries the change once the record is seen.",
+        row.domain);
     list::write_file_atomically(
         fs::path(args.notify_dir) / fmt::format("{}-{}.eml", report.run, row.domain),
         reports::render_notice(notice));
