@@ -1,10 +1,13 @@
 // `mxscan validate` end to end: two nights against two loopback worlds that differ, one list and
 // one database, giving exactly the expected categories, urgent marks, streaks, removal
-// candidates, report and notices; and a malformed list refused before anything is written.
+// candidates, report and notices; a malformed list refused before anything is written; and a
+// validation killed mid-run finished by --resume.
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
@@ -193,4 +196,72 @@ TEST_CASE("validate: a malformed list is refused naming each problem, nothing wr
                                            "--db", db.string(), "--report", "r.html"});
   CHECK(html.exit_code == 2);
   CHECK_FALSE(std::filesystem::exists(db));
+}
+
+TEST_CASE("validate: kill -9, then --resume, finishes the same validation and categorises it",
+          "[cli]") {
+  using namespace std::chrono_literals;
+  World world;
+  mx::test::TempDir dir;
+  const auto list = dir.path() / "policy.json";
+  const auto db = dir.path() / "validations.db";
+  std::string policies;
+  for (int i = 0; i < 60; ++i) {
+    const auto domain = "d" + std::to_string(i) + ".test";
+    auto b = world.tls_behaviour("mx." + domain);
+    b.greeting.delay = 60ms;  // slow enough to be killed mid-run
+    world.add_domain(domain, b);
+    policies += fmt::format("{}\"{}\": {{\"mode\": \"enforce\", \"mxs\": [\"mx.{}\"]}}",
+                            i == 0 ? "" : ",", domain, domain);
+  }
+  world.start();
+  std::ofstream(list) << R"({"timestamp": "2026-12-01T00:00:00Z", "expires": "2026-12-15T00:00:00Z",
+    "version": "0.1", "author": "resume test", "policies": {)"
+                      << policies << "}}";
+  auto argv = [&](std::vector<std::string> extra) {
+    std::vector<std::string> out{MXSCAN_BINARY, "validate",  "--list",         list.string(),
+                                 "--db",        db.string(), "--allow-private"};
+    const auto options = world.world_options();
+    out.insert(out.end(), options.begin(), options.end());
+    out.insert(out.end(), extra.begin(), extra.end());
+    return out;
+  };
+  auto stored = [&] {
+    try {
+      const auto database = mx::store::open_for_reading(db);
+      auto count = database.prepare("SELECT count(*) FROM domains");
+      count.step();
+      return count.column_int(0);
+    } catch (const mx::store::StoreError&) {
+      return std::int64_t{0};
+    }
+  };
+  {
+    mx::test::ChildProcess validate(argv({"--concurrency", "2", "--threads", "1"}),
+                                    dir.path().string());
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (stored() < 5 && std::chrono::steady_clock::now() < deadline) {
+      // Polling another process's database: there is nothing to wait on.
+      std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE(stored() >= 5);
+    validate.signal(SIGKILL);
+    validate.wait(10s);
+  }
+  CHECK(stored() < 60);
+
+  const auto resumed = mx::test::run_process(argv({"--resume", "--json"}));
+  INFO(resumed.err);
+  CHECK(resumed.exit_code == 0);
+  CHECK(resumed.err.find("resuming run 1") != std::string::npos);
+  const auto out = mx::test::by_domain(resumed.out);
+  CHECK(out.size() == 60);
+  for (const auto& [domain, object] : out) {
+    CHECK(object.at("category").as_string() == "passing");
+  }
+  const auto database = mx::store::open_for_reading(db);
+  auto runs = database.prepare("SELECT count(*), min(state) FROM runs");
+  runs.step();
+  CHECK(runs.column_int(0) == 1);
+  CHECK(runs.column_text(1) == "complete");
 }
