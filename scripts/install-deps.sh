@@ -10,6 +10,8 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libssl-dev libc-ares-dev libfmt-dev libsqlite3-dev
   libcli11-dev libidn2-dev libpsl-dev publicsuffix catch2 libjemalloc-dev
+  # the list's OpenPGP signatures (publish/): GPGME, and gpg itself, which GPGME runs
+  libgpgme-dev gnupg
   # tools the scripts use
   python3 procps sqlite3
   # tests/packaging: systemd's parser checks the units of packaging/

@@ -10,6 +10,7 @@
 #include "list/list_diff.hpp"
 #include "list/policy_list.hpp"
 #include "scanner/cli/exit_code.hpp"
+#include "scanner/cli/list_publish_command.hpp"
 
 namespace mx::cli {
 namespace {
@@ -34,12 +35,16 @@ CLI::App* add_list_commands(CLI::App& app, ListArgs& args) {
   diff->add_option("new", args.diff.after, "the later list")->required()->type_name("NEW.json");
   diff->add_flag("--json", args.diff.json,
                  "JSON Lines, one object per changed domain (the summary goes to stderr)");
+  add_list_publish_commands(*list);  // sign, verify, render
   return list;
 }
 
 int run_list(const CLI::App& list, const ListArgs& args) {
   if (list.got_subcommand("diff")) {
     return run_list_diff(args.diff);
+  }
+  if (const auto code = run_list_publish(list)) {
+    return *code;
   }
   return exit_usage;  // require_subcommand(1) makes this unreachable
 }
