@@ -4,42 +4,18 @@
 // PolicyFetch onto CONTRACT.md's `mta-sts.policy` codes (fetch-failed, http-status, redirect,
 // content-type, too-large, certificate, syntax, mode-none, mode-testing).
 //
-//   1. A, then AAAA, of the policy host mta-sts.<domain>, with the shard's resolver. No address:
-//      ending no_address when both answers say the name has none (NXDOMAIN, NODATA), timeout
-//      when the fetch's deadlines cut a lookup short, dns_error when a lookup failed otherwise
-//      (SERVFAIL, the resolver's own timeout, ...): both leave the question open.
-//   2. The addresses in order, IPv4 first: a special-purpose address is skipped unless
-//      allow_private (attempt forbidden); the others are connected to on https_port until one
-//      connects. Every address tried is recorded in `attempts`.
-//   3. TLS handshake with SNI = the policy host, by the observing TlsClient (nothing is refused);
-//      the served chain is recorded and analysed against the trust store for the policy host
-//      (RFC 8461 §3.3 wants a certificate valid for it, RFC 6125 names). The fetch goes on
-//      whatever the certificate, so that the response is observed too.
-//   4. "GET /.well-known/mta-sts.txt HTTP/1.1" with Host (and the port when not 443) and
-//      "Connection: close".
-//   5. The response header, at most header_limit octets: status, reason, Location and
-//      Content-Type are recorded. Redirects are never followed (RFC 8461 §3.3): a 3xx is
-//      recorded with its Location like any other status. A status other than 200 ends the
-//      fetch here (ending completed): a body that is not a policy is not read.
-//   6. A 200's body, at most body_limit octets, counted on the octets received: a declared
-//      Content-Length above the limit ends in too_large before any body is read, a chunked or
-//      close-delimited body once its octets pass the limit; nothing more than the limit plus one
-//      read buffer is taken from the peer.
-//   7. The whole body is parsed with parse_policy (policy.hpp), whatever its Content-Type: the
-//      judge checks the Content-Type (is_text_plain) before the policy.
+// The fetch is an observing HTTPS GET (probes/https/get.hpp, which numbers the steps: lookups,
+// connect, handshake, request, header, body, their deadlines and their endings) of the policy
+// host, plus two facts of its own:
+//   - whether the Content-Type's media type is text/plain (RFC 8461 §3.3), derived from the
+//     recorded Content-Type however the fetch ends, cancellation included;
+//   - the parse of a 200's whole body with parse_policy (policy.hpp), whatever its Content-Type:
+//     the judge checks the Content-Type (is_text_plain) before the policy.
+// The certificate is analysed and never refused (require_trusted off), so that the response is
+// observed too; redirects are never followed (RFC 8461 §3.3); the body is capped at 64 KiB.
 //
-// Deadlines: every step (the lookups, connecting to one address, the handshake, the request, the
-// header, the body) has step_timeout, and the whole fetch one budget: no step outlives the budget,
-// which starts when the coroutine does. A step cut short by either ends in timeout; the detail
-// says which. The TLS close_notify exchange is skipped: the socket is closed once the response is
-// read.
-//
-// Peer failures are data: the fetch ends with PolicyFetch::ending at PolicyFetch::stage, never
-// with an exception. Each fact is written into `out` as soon as it is seen and `out.stage` is set
-// before each step, so whatever was observed survives a cancellation. Cancellation by the caller
-// (bind a cancellation slot to co_spawn) is the one way the coroutine ends with an exception,
-// boost::system::system_error(operation_aborted), after setting ending io_error and detail
-// "cancelled".
+// Peer failures are data, and cancellation by the caller is the one way the coroutine ends with
+// an exception, after recording what was observed (get.hpp).
 //
 // @par Thread Safety
 // Distinct objects: Safe. Shared objects: Unsafe. The coroutine must run on the executor of the
@@ -51,18 +27,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include "probes/https/get.hpp"
 #include "probes/mta_sts/policy.hpp"
-#include "probes/tls/certificate.hpp"
 #include "probes/tls/client.hpp"
 #include "probes/tls/trust_store.hpp"
-#include "scanner/dns/answers.hpp"
 
 namespace mx::dns {
 class Resolver;
@@ -83,91 +55,20 @@ struct FetchConfig {
   bool allow_private = false;  // connect to special-purpose addresses (loopback, private, ...)
 };
 
-// The step the fetch was at; recorded before each step is attempted.
-enum class FetchStage : std::uint8_t {
-  not_started,
-  resolve,        // A and AAAA of the policy host
-  connect,        // the addresses, one after the other
-  tls_handshake,  // with the first address that connected
-  request,        // writing the GET
-  header,         // reading the response's status line and header fields
-  body,           // reading a 200's body
-  done,           // the response was read (a 200's body whole, and parsed)
-};
+// The fetch's vocabulary is the HTTPS client's.
+using FetchStage = https::Stage;
+using FetchEnding = https::Ending;
+using ConnectResult = https::ConnectResult;
+using ConnectAttempt = https::ConnectAttempt;
+using https::ending_for;
+using https::to_string;
 
-// How the fetch ended at `stage`.
-enum class FetchEnding : std::uint8_t {
-  completed,    // a response was read: see status (and for a 200, the body and the policy)
-  no_address,   // the policy host has no A and no AAAA record (NXDOMAIN or NODATA)
-  dns_error,    // no address, and a lookup failed (SERVFAIL, REFUSED, timeout, ...): undetermined
-  forbidden,    // every address is special-purpose and allow_private is off: never connected
-  refused,      // connection refused by the last address tried
-  unreachable,  // network or host unreachable at the last address tried
-  timeout,      // a step's deadline or the budget passed: see detail
-  closed,       // the peer closed the connection before the response was whole
-  tls_failed,   // the TLS handshake failed: see tls_failure
-  http_error,   // the response is not HTTP/1.x, or its header exceeds header_limit
-  too_large,    // a 200's body is declared or received beyond body_limit
-  io_error,     // any other socket error: see detail
-};
-
-// What became of one address of the policy host.
-enum class ConnectResult : std::uint8_t {
-  connected,
-  forbidden,  // special-purpose and no allow_private: skipped
-  refused,
-  unreachable,
-  timeout,  // the step's deadline or the budget passed
-  io_error,
-};
-
-[[nodiscard]] std::string_view to_string(FetchStage stage);
-[[nodiscard]] std::string_view to_string(FetchEnding ending);
-[[nodiscard]] std::string_view to_string(ConnectResult result);
-
-struct ConnectAttempt {
-  boost::asio::ip::address ip;
-  ConnectResult result = ConnectResult::connected;
-  std::string detail;  // why it failed; the special-purpose block's name when forbidden
-
-  bool operator==(const ConnectAttempt&) const = default;
-};
-
-struct PolicyFetch {
-  std::string host;  // mta-sts.<domain>: the SNI, the Host and the name certificates are checked
-                     // against
-  std::uint16_t port = 443;
-
-  FetchStage stage = FetchStage::not_started;
-  FetchEnding ending = FetchEnding::completed;
-  std::string detail;  // human-readable cause of the ending; empty when completed
-
-  // The answers for the policy host; nullopt when not asked (the budget ran out, or a
-  // cancellation came, before). A lookup that step_timeout or the budget cut short is recorded
-  // as outcome timeout, its detail saying which.
-  std::optional<dns::AddressAnswer> a;
-  std::optional<dns::AddressAnswer> aaaa;
-  std::vector<ConnectAttempt> attempts;  // in order; the last one is `connected` on success
-
-  std::optional<tls::Session> tls;  // once a handshake completed
-  std::string tls_failure;          // OpenSSL's reason when the handshake failed, else empty
-  std::optional<tls::CertificateFacts> certificate;  // when a chain was served
-
-  unsigned status = 0;                      // the response's status code; 0 until a header was read
-  std::string reason;                       // the status line's reason phrase, as sent (any octet)
-  std::optional<std::string> location;      // the Location field, as sent (any octet)
-  std::optional<std::string> content_type;  // the first Content-Type field, as sent; nullopt
-                                            // when absent
-  bool text_plain = false;                  // content_type's media type is text/plain
-  std::optional<std::uint64_t> content_length;  // as declared
-  bool chunked = false;                         // Transfer-Encoding: chunked
-  std::string body;               // a 200's whole body, as received; empty unless read whole
-  std::uint64_t body_octets = 0;  // body octets received, also when the body was not read whole
+// An HTTPS GET of the policy (host: mta-sts.<domain>) and what the policy fetch adds to it.
+struct PolicyFetch : https::Fetch {
+  bool text_plain = false;  // content_type's media type is text/plain
 
   // The parse of a 200's whole body; nullopt when no whole body was read.
   std::optional<boost::system::result<Policy, PolicyFailure>> policy;
-
-  std::chrono::milliseconds elapsed{0};  // start to end, the lookups included
 };
 
 // "mta-sts." followed by `domain` without its trailing dot.
@@ -187,13 +88,5 @@ struct PolicyFetch {
 boost::asio::awaitable<void> fetch_policy(FetchConfig config, tls::TlsClient& tls,
                                           const tls::TrustStore& trust, dns::Resolver& resolver,
                                           PolicyFetch& out);
-
-// How a socket, TLS or HTTP error ends the fetch at `stage`: the deadline (beast::error::timeout)
-// is `timeout`; during the handshake anything else is `tls_failed`; a refused connection
-// `refused`; no route `unreachable`; the peer closing (eof, reset, aborted, broken pipe, a TLS
-// stream truncated, an HTTP message cut short) `closed`; the body limit `too_large`; any other
-// HTTP parse error (a bad status line or field, a header over its limit, bad chunking)
-// `http_error`; anything else `io_error`.
-[[nodiscard]] FetchEnding ending_for(FetchStage stage, const boost::system::error_code& ec);
 
 }  // namespace mx::probes::mta_sts

@@ -143,10 +143,16 @@ class World {
   // `site` (whatever the SNI). The server is the world's until it ends; its records (requests())
   // may be read from the test's thread.
   world::HttpsServer& add_https(const std::string& host, world::HttpsSite site) {
-    const auto ip = next_https_address();
-    zone_.add_a(host, ip);
     world::HttpsBehaviour behaviour;
     behaviour.default_site = std::move(site);
+    return add_https_server(host, std::move(behaviour));
+  }
+
+  // `host` A <next 127.0.2.x address>, served by an HTTPS server playing `behaviour` (its
+  // default site for every SNI name but those of by_sni, its by_target routes).
+  world::HttpsServer& add_https_server(const std::string& host, world::HttpsBehaviour behaviour) {
+    const auto ip = next_https_address();
+    zone_.add_a(host, ip);
     https_.push_back(std::make_unique<world::HttpsServer>(
         io_, std::move(behaviour), boost::asio::ip::make_address(ip), https_port_));
     https_port_ = https_.back()->port();

@@ -136,6 +136,7 @@ void check_response(const HttpsResponse& response, std::string_view site) {
 struct Script {
   HttpsSite default_site;
   std::map<std::string, HttpsSite> sites;
+  std::map<std::string, HttpsResponse> by_target;
   std::shared_ptr<TlsContexts> tls;
   // A host of a many-host server: its identity, served on a context it shares with others.
   std::optional<TlsIdentity> identity;
@@ -153,6 +154,9 @@ std::shared_ptr<const Script> load_script(HttpsBehaviour behaviour,
   for (const auto& [name, site] : behaviour.by_sni) {
     check_response(site.response, name);
   }
+  for (const auto& [target, response] : behaviour.by_target) {
+    check_response(response, target);
+  }
   auto script = std::make_shared<Script>();
   script->tls = std::make_shared<TlsContexts>();
   auto& contexts = *script->tls;
@@ -165,6 +169,7 @@ std::shared_ptr<const Script> load_script(HttpsBehaviour behaviour,
   for (auto& [name, site] : behaviour.by_sni) {
     script->sites.emplace(lower(name), std::move(site));
   }
+  script->by_target = std::move(behaviour.by_target);
   return script;
 }
 
@@ -340,8 +345,10 @@ asio::awaitable<void> HttpsServer::Impl::serve(std::shared_ptr<Impl> self, Conne
       break;
     }
     read.request.sni = cut(sni);
+    const auto routed = script->by_target.find(read.request.target);
+    HttpsResponse response = routed != script->by_target.end() ? routed->second : site.response;
     self->records->request(std::move(read.request));
-    open = co_await respond(self, connection, site.response, read.keep_alive);
+    open = co_await respond(self, connection, std::move(response), read.keep_alive);
   }
   connection->close();
 }

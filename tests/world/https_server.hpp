@@ -12,7 +12,8 @@
 // but chooses nothing. Requests are HTTP/1.1 (or 1.0), read with Beast's request parser: headers
 // of at most max_request_header bytes and a body of at most max_request_body bytes. A request
 // over either limit, or malformed, gets "400 Bad Request" and the connection closes. Every valid
-// request, whatever its method and target, gets the site's response. Connections are kept alive
+// request, whatever its method, gets the response for its target (HttpsBehaviour::by_target), or
+// else the site's response. Connections are kept alive
 // as HTTP/1.1 says (the client's Connection header or HTTP/1.0) and the response carries
 // "Connection: close" when the server closes afterwards (with a TLS close_notify). Endless and raw
 // responses always end the connection. The server never writes more than it must to a client that
@@ -98,6 +99,10 @@ struct HttpsBehaviour {
   HttpsSite default_site;
   // Exact host names (no trailing dot, no wildcards), compared case-insensitively.
   std::map<std::string, HttpsSite> by_sni;
+  // Request targets ("/list.json", compared exactly, the query included) answered with a response
+  // of their own whatever the site, for a server that serves several files; every other target
+  // gets its site's response.
+  std::map<std::string, HttpsResponse> by_target;
   // The versions the server agrees to, for every site. The server runs at OpenSSL security level
   // 0 with "DEFAULT:@SECLEVEL=0" ciphers, so TLS 1.0/1.1, SHA-1 signatures and 1024-bit RSA keys
   // work.

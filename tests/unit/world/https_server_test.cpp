@@ -592,3 +592,23 @@ TEST_CASE("HttpsServer refuses bad addresses, statuses, sizes and certificates",
   CHECK_THROWS_AS(server.set_behaviour(missing), std::runtime_error);
   CHECK(only_exchange(visit_with(io, server)).body == "x");
 }
+
+TEST_CASE("HttpsServer answers the targets of by_target with their own responses", "[loopback]") {
+  const Certificates certificates;
+  asio::io_context io;
+  HttpsBehaviour behaviour = certificates.serving(HttpsResponse::error(404));
+  behaviour.by_target = {{"/list.json", HttpsResponse::policy("{}")},
+                         {"/list.json.asc", HttpsResponse::policy("signature")}};
+  HttpsServer server(io, std::move(behaviour), localhost);
+  VisitOptions files;
+  files.targets = {"/list.json", "/list.json.asc", "/list.json?x", "/"};
+  const auto got = visit_with(io, server, files);
+  REQUIRE(got.exchanges.size() == 4);
+  CHECK(got.exchanges[0].status == 200);
+  CHECK(got.exchanges[0].body == "{}");
+  CHECK(got.exchanges[1].status == 200);
+  CHECK(got.exchanges[1].body == "signature");
+  CHECK(got.exchanges[2].status == 404);
+  CHECK(got.exchanges[3].status == 404);
+  CHECK(server.requests().size() == 4);
+}
