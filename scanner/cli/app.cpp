@@ -17,6 +17,7 @@
 #include "scanner/cli/resolve_command.hpp"
 #include "scanner/cli/scan_command.hpp"
 #include "scanner/cli/scan_options.hpp"
+#include "scanner/cli/stats_command.hpp"
 #include "scanner/cli/store_commands.hpp"
 #include "scanner/cli/triage_command.hpp"
 #include "scanner/cli/validate_command.hpp"
@@ -90,6 +91,12 @@ int run(int argc, char** argv) {
     auto* sub = app.add_subcommand("export", "export a stored run as CSV or JSON Lines");
     add_export_arguments(*sub, export_args);
     commands.push_back({sub, [&] { return run_export(export_args); }});
+  }
+  StatsArgs stats_args;
+  {
+    auto* sub = app.add_subcommand("stats", "aggregates of a stored run, or two side by side");
+    add_stats_arguments(*sub, stats_args);
+    commands.push_back({sub, [&] { return run_stats(stats_args); }});
   }
   MergeArgs merge_args;
   {

@@ -12,7 +12,11 @@ namespace mx::cli {
 struct ExportArgs {
   std::string db;
   std::string format;    // "jsonl" or "csv"
-  std::int64_t run = 0;  // 0: the newest run
+  std::string table;     // "": the domain objects (jsonl) or the domains table (csv)
+  std::int64_t run = 0;  // 0: the newest complete run
+  std::string status;    // "": any
+  std::string check;     // "NAME" or "NAME:CODE"; "": any
+  std::string out;       // "": standard output
 };
 
 struct MergeArgs {
