@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,18 +15,9 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<const char*, 5> kCategories{"newly-failing", "still-failing", "recovered",
-                                                 "undetermined", "passing"};
-
 json::object domain_object(const store::ValidationRow& row) {
   auto parsed = json::parse(row.result_json);
   return parsed.is_object() ? std::move(parsed.as_object()) : json::object{};
-}
-
-// What makes the domain fail (or, when undetermined, what could not be determined).
-std::vector<Reason> reasons_of(const store::ValidationRow& row) {
-  const auto domain = domain_object(row);
-  return reasons_with_status(domain, row.status == "error" ? "error" : "fail");
 }
 
 // "check:code (host, host), check:code": each check and code once, with the hosts it is about.
@@ -54,30 +45,6 @@ std::string reasons_line(const std::vector<Reason>& reasons) {
   return out;
 }
 
-std::map<std::string, std::size_t> counts(const ValidationReport& report) {
-  std::map<std::string, std::size_t> out;
-  for (const auto& row : report.rows) {
-    ++out[row.category];
-  }
-  return out;
-}
-
-std::size_t urgent_count(const ValidationReport& report) {
-  std::size_t n = 0;
-  for (const auto& row : report.rows) {
-    n += row.urgent ? 1 : 0;
-  }
-  return n;
-}
-
-std::string since_text(const store::ValidationRow& row) {
-  if (row.category == "still-failing") {
-    return fmt::format("{} validations since {}", row.failing_streak,
-                       row.failing_since.value_or("?"));
-  }
-  return row.failing_since.value_or("");
-}
-
 std::string heading(const ValidationReport& report) {
   return fmt::format("validation run {} of the list by \"{}\" dated {} ({}), {}", report.run,
                      report.author, report.list_version, report.started_at,
@@ -88,6 +55,71 @@ std::string heading(const ValidationReport& report) {
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string_view, std::size_t>> category_counts(
+    const ValidationReport& report) {
+  std::vector<std::pair<std::string_view, std::size_t>> out;
+  for (const auto category : kValidationCategories) {
+    const auto count =
+        std::count_if(report.rows.begin(), report.rows.end(),
+                      [&](const store::ValidationRow& row) { return row.category == category; });
+    out.emplace_back(category, static_cast<std::size_t>(count));
+  }
+  return out;
+}
+
+std::size_t urgent_count(const ValidationReport& report) {
+  return static_cast<std::size_t>(
+      std::count_if(report.rows.begin(), report.rows.end(),
+                    [](const store::ValidationRow& row) { return row.urgent; }));
+}
+
+std::vector<Reason> validation_reasons(const store::ValidationRow& row) {
+  const auto domain = domain_object(row);
+  return reasons_with_status(domain, row.status == "error" ? "error" : "fail");
+}
+
+std::string since_text(const store::ValidationRow& row) {
+  if (row.category == "still-failing") {
+    return fmt::format("{} validations since {}", row.failing_streak,
+                       row.failing_since.value_or("?"));
+  }
+  return row.failing_since.value_or("");
+}
+
+std::vector<ValidationSection> validation_sections(const ValidationReport& report) {
+  std::vector<ValidationSection> out{
+      {"urgent",
+       "Urgent",
+       "Failing `enforce` entries: senders that enforce the list stop delivering.",
+       {}},
+      {"newly-failing", "Newly failing", "", {}},
+      {"still-failing", "Still failing", "", {}},
+      {"undetermined",
+       "Undetermined",
+       "Could not be determined, even after a second look; not a failure.",
+       {}},
+      {"recovered", "Recovered", "", {}},
+      {"removal-candidates",
+       "Removal candidates",
+       fmt::format("`enforce` entries failing in each of their last {} validations.",
+                   report.remove_after),
+       {}}};
+  for (const auto& row : report.rows) {
+    const std::array<bool, 6> in{row.urgent,
+                                 row.category == "newly-failing" && !row.urgent,
+                                 row.category == "still-failing" && !row.urgent,
+                                 row.category == "undetermined",
+                                 row.category == "recovered",
+                                 removal_candidate(row, report.remove_after)};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (in[i]) {
+        out[i].rows.push_back(&row);
+      }
+    }
+  }
+  return out;
+}
 
 ValidationReport load_validation_report(const store::Database& db, std::int64_t run,
                                         int remove_after) {
@@ -137,13 +169,11 @@ json::object validation_json(const store::ValidationRow& row, int remove_after) 
 }
 
 std::string validation_text(const ValidationReport& report) {
-  const auto by_category = counts(report);
   std::string out = "mxscan validate: " + heading(report) + "\n";
   out += fmt::format("  {} entries:", report.rows.size());
-  for (const auto* category : kCategories) {
-    const auto it = by_category.find(category);
-    out += fmt::format(" {} {}{}", it == by_category.end() ? 0 : it->second, category,
-                       category == kCategories.back() ? "" : ",");
+  for (const auto& [category, count] : category_counts(report)) {
+    out += fmt::format(" {} {}{}", count, category,
+                       category == kValidationCategories.back() ? "" : ",");
   }
   out += fmt::format("; {} urgent\n", urgent_count(report));
 
@@ -154,7 +184,7 @@ std::string validation_text(const ValidationReport& report) {
         continue;
       }
       body += fmt::format("  {:<32} {:<8} {:<14} {}\n", row.domain, row.mode, row.category,
-                          with_reasons ? reasons_line(reasons_of(row)) : since_text(row));
+                          with_reasons ? reasons_line(validation_reasons(row)) : since_text(row));
     }
     if (!body.empty()) {
       out += "\n" + title + "\n" + body;
@@ -225,59 +255,44 @@ std::string markdown_cell(std::string_view text) {
   return out;
 }
 
+std::string markdown_reasons(const std::vector<Reason>& reasons) {
+  std::string out;
+  for (const auto& reason : reasons) {
+    out += out.empty() ? "" : "<br>";
+    out += "`" + markdown_cell(reason.check_code()) + "`";
+    if (reason.where != "domain") {
+      out += " at " + markdown_cell(reason.where);
+    }
+    out += ": " + markdown_cell(reason.message);
+  }
+  return out;
+}
+
 std::string validation_markdown(const ValidationReport& report) {
-  const auto by_category = counts(report);
   std::string out = "# STARTTLS policy list: nightly validation\n\n";
   out += markdown_cell(heading(report)) + ".\n\n";
   out += "| category | entries |\n| --- | ---: |\n";
-  for (const auto* category : kCategories) {
-    const auto it = by_category.find(category);
-    out += fmt::format("| {} | {} |\n", category, it == by_category.end() ? 0 : it->second);
+  for (const auto& [category, count] : category_counts(report)) {
+    out += fmt::format("| {} | {} |\n", category, count);
   }
   out += fmt::format("| **urgent** (failing `enforce` entries) | {} |\n", urgent_count(report));
 
-  auto table = [&](const std::string& title, const std::string& note, auto&& wanted) {
-    std::string body;
-    for (const auto& row : report.rows) {
-      if (!wanted(row)) {
-        continue;
-      }
-      std::string reasons;
-      for (const auto& reason : reasons_of(row)) {
-        reasons += reasons.empty() ? "" : "<br>";
-        reasons += "`" + markdown_cell(reason.check_code()) + "`";
-        if (reason.where != "domain") {
-          reasons += " at " + markdown_cell(reason.where);
-        }
-        reasons += ": " + markdown_cell(reason.message);
-      }
-      body += fmt::format("| {} | {} | {}{} | {} | {} |\n", markdown_cell(row.domain), row.mode,
-                          row.category, row.urgent ? " **urgent**" : "",
-                          markdown_cell(since_text(row)), reasons);
+  for (const auto& section : validation_sections(report)) {
+    if (section.rows.empty()) {
+      continue;
     }
-    if (body.empty()) {
-      return;
-    }
-    out += "\n## " + title + "\n\n";
-    if (!note.empty()) {
-      out += note + "\n\n";
+    out += "\n## " + section.title + "\n\n";
+    if (!section.note.empty()) {
+      out += section.note + "\n\n";
     }
     out += "| domain | mode | category | since | reasons |\n| --- | --- | --- | --- | --- |\n";
-    out += body;
-  };
-  table("Urgent", "Failing `enforce` entries: senders that enforce the list stop delivering.",
-        [](const store::ValidationRow& r) { return r.urgent; });
-  table("Newly failing", "",
-        [](const store::ValidationRow& r) { return r.category == "newly-failing" && !r.urgent; });
-  table("Still failing", "",
-        [](const store::ValidationRow& r) { return r.category == "still-failing" && !r.urgent; });
-  table("Undetermined", "Could not be determined, even after a second look; not a failure.",
-        [](const store::ValidationRow& r) { return r.category == "undetermined"; });
-  table("Recovered", "", [](const store::ValidationRow& r) { return r.category == "recovered"; });
-  table("Removal candidates",
-        fmt::format("`enforce` entries failing in each of their last {} validations.",
-                    report.remove_after),
-        [&](const store::ValidationRow& r) { return removal_candidate(r, report.remove_after); });
+    for (const auto* row : section.rows) {
+      out +=
+          fmt::format("| {} | {} | {}{} | {} | {} |\n", markdown_cell(row->domain), row->mode,
+                      row->category, row->urgent ? " **urgent**" : "",
+                      markdown_cell(since_text(*row)), markdown_reasons(validation_reasons(*row)));
+    }
+  }
   return out;
 }
 

@@ -5,13 +5,17 @@
 // failing in each of their last N validations), as a text summary, Markdown, or one JSON object
 // per domain. Reads only.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/json/object.hpp>
 
+#include "reports/domain_reasons.hpp"
 #include "store/db.hpp"
 #include "store/validations.hpp"
 
@@ -32,6 +36,9 @@ struct ValidationReport {
 [[nodiscard]] ValidationReport load_validation_report(const store::Database& db, std::int64_t run,
                                                       int remove_after);
 
+inline constexpr std::array<std::string_view, 5> kValidationCategories{
+    "newly-failing", "still-failing", "recovered", "undetermined", "passing"};
+
 // An enforce entry failing in each of its last `remove_after` validations.
 [[nodiscard]] bool removal_candidate(const store::ValidationRow& row, int remove_after);
 
@@ -40,11 +47,34 @@ struct ValidationReport {
 [[nodiscard]] boost::json::object validation_json(const store::ValidationRow& row,
                                                   int remove_after);
 
+// Entries per category, in kValidationCategories order, zeros included.
+[[nodiscard]] std::vector<std::pair<std::string_view, std::size_t>> category_counts(
+    const ValidationReport& report);
+[[nodiscard]] std::size_t urgent_count(const ValidationReport& report);
+
+// What makes the entry fail (or, when undetermined, what could not be determined).
+[[nodiscard]] std::vector<Reason> validation_reasons(const store::ValidationRow& row);
+// "N validations since T" for a still failing entry, else when it started failing (or "").
+[[nodiscard]] std::string since_text(const store::ValidationRow& row);
+
+// A group of entries the maintainers act on, as every report format lists them: urgent, newly
+// failing, still failing, undetermined, recovered, removal candidates. `note` is Markdown.
+struct ValidationSection {
+  std::string_view id;
+  std::string title;
+  std::string note;
+  std::vector<const store::ValidationRow*> rows;  // into the report, in its order; may be empty
+};
+[[nodiscard]] std::vector<ValidationSection> validation_sections(const ValidationReport& report);
+
 [[nodiscard]] std::string validation_text(const ValidationReport& report);
 [[nodiscard]] std::string validation_markdown(const ValidationReport& report);
 
 // Text made safe for a Markdown table cell: no line breaks, and every character Markdown or an
 // HTML renderer would act on (| < > & * _ ` [ ] \ #) escaped.
 [[nodiscard]] std::string markdown_cell(std::string_view text);
+
+// Reasons for one table cell: "`check:code` at host: message", joined by <br>.
+[[nodiscard]] std::string markdown_reasons(const std::vector<Reason>& reasons);
 
 }  // namespace mx::reports

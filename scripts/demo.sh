@@ -154,6 +154,12 @@ query "SELECT name, status, code, domains FROM code_counts
  WHERE run_id = (SELECT id FROM latest_run) AND status IN ('fail', 'error')
  ORDER BY domains DESC LIMIT 8;"
 
+step "the morning report: the second validation as one HTML page (mxscan report)"
+"$bin/mxscan" report --db "$db" --run "${validations[1]}" --out "$work/validation-2.html"
+echo "open $work/validation-2.html in a browser: the summary, the charts, each category across"
+echo "the nights, and the urgent and failing entries with their reasons, sortable and filterable."
+echo "It is one file that loads nothing from the network; a phone shows it as well."
+
 cat <<EOF
 
 done. The database is $db; the new list is $work/policy-new.json; the world's files

@@ -19,6 +19,9 @@ packages=(
   # interoperability tests (tests/interop): an MTA, a web server, a DNSSEC zone signer, an
   # authoritative name server and a validating resolver
   postfix nginx-light ldnsutils nsd unbound
+  # the HTML report's browser test (tests/unit/reports/report_chromium_test.cpp): headless
+  # Chromium (large: about 350 MB installed with chromium-common) and a font for its screenshots
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -133,6 +133,26 @@ std::vector<ValidationRow> read_validation(const Database& db, std::int64_t run)
   return out;
 }
 
+std::vector<ValidationNight> validation_history(const Database& db, const std::string& author,
+                                                std::int64_t run, int limit) {
+  auto query = db.prepare(
+      "SELECT r.id, r.started_at, v.category, count(*), sum(v.urgent) FROM runs r "
+      "JOIN validation_results v ON v.run_id = r.id WHERE r.id IN (SELECT id FROM runs "
+      "WHERE kind = 'validate' AND list_author = ?1 AND (state = 'complete' OR id = ?2) "
+      "AND id <= ?2 ORDER BY id DESC LIMIT ?3) GROUP BY r.id, v.category ORDER BY r.id");
+  query.bind(1, std::string_view(author)).bind(2, run).bind(3, std::int64_t{limit});
+  std::vector<ValidationNight> out;
+  while (query.step()) {
+    const auto id = query.column_int(0);
+    if (out.empty() || out.back().run != id) {
+      out.push_back({id, query.column_text(1), {}, 0});
+    }
+    out.back().categories[query.column_text(2)] = query.column_int(3);
+    out.back().urgent += query.column_int(4);
+  }
+  return out;
+}
+
 std::vector<PromotionCandidate> promotion_candidates(const Database& db, const std::string& author,
                                                      const std::vector<std::string>& domains,
                                                      const std::string& now, int days,

@@ -5,6 +5,7 @@
 // long enough to be promoted.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,21 @@ void record_validation(Database& db, std::int64_t run);
 
 // The stored categories of validation `run`, in the run's input order.
 [[nodiscard]] std::vector<ValidationRow> read_validation(const Database& db, std::int64_t run);
+
+// One validation of a list author's history, as the report's trend draws it.
+struct ValidationNight {
+  std::int64_t run = 0;
+  std::string started_at;
+  std::map<std::string, std::int64_t> categories;  // entries per category (absent: none)
+  std::int64_t urgent = 0;
+};
+
+// The categorised validations of `author`'s list up to `run` (included whatever its state, since
+// validate categorises a run as it finishes it; the others when complete), the newest `limit` of
+// them, oldest first.
+[[nodiscard]] std::vector<ValidationNight> validation_history(const Database& db,
+                                                              const std::string& author,
+                                                              std::int64_t run, int limit);
 
 struct PromotionCandidate {
   std::string domain;

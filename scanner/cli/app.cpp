@@ -2,11 +2,9 @@
 
 #include <exception>
 #include <functional>
-#include <iostream>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "scanner/cli/challenge_command.hpp"
@@ -14,6 +12,7 @@
 #include "scanner/cli/diff_command.hpp"
 #include "scanner/cli/exit_code.hpp"
 #include "scanner/cli/list_command.hpp"
+#include "scanner/cli/report_command.hpp"
 #include "scanner/cli/resolve_command.hpp"
 #include "scanner/cli/scan_command.hpp"
 #include "scanner/cli/scan_options.hpp"
@@ -30,21 +29,6 @@ struct Command {
   CLI::App* app = nullptr;
   std::function<int()> run;
 };
-
-// A command of CONTRACT.md that this build does not have yet: it says so and exits 2, so that no
-// script mistakes it for a scan that found nothing.
-Command not_built(CLI::App& parent, const std::string& name, const std::string& description,
-                  ScanOptions* scan_options) {
-  auto* sub = parent.add_subcommand(name, description + " (not built yet)");
-  if (scan_options != nullptr) {
-    add_scan_options(*sub, *scan_options);
-  }
-  sub->allow_extras();
-  return {sub, [name] {
-            std::cerr << fmt::format("mxscan {}: not built yet in mxscan {}\n", name, kVersion);
-            return static_cast<int>(exit_usage);
-          }};
-}
 
 }  // namespace
 
@@ -115,7 +99,12 @@ int run(int argc, char** argv) {
     auto* sub = add_list_commands(app, list_args);
     commands.push_back({sub, [&list_args, sub] { return run_list(*sub, list_args); }});
   }
-  commands.push_back(not_built(app, "report", "render a stored run as a report", nullptr));
+  ReportArgs report_args;
+  {
+    auto* sub = app.add_subcommand("report", "render a stored run as HTML, Markdown or JSON");
+    add_report_arguments(*sub, report_args);
+    commands.push_back({sub, [&] { return run_report(report_args); }});
+  }
   {
     auto* sub = app.add_subcommand(
         "resolve", "show what mxscan's resolver sees for domains: MX, addresses, TLSA, TXT");

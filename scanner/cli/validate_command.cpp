@@ -10,6 +10,7 @@
 #include "list/queue.hpp"
 #include "reports/domain_reasons.hpp"
 #include "reports/notify.hpp"
+#include "reports/report_format.hpp"
 #include "reports/validation_report.hpp"
 #include "scanner/cli/exit_code.hpp"
 #include "scanner/cli/list_input.hpp"
@@ -24,11 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool markdown_path(const std::string& path) {
-  const auto extension = fs::path(path).extension();
-  return extension == ".md" || extension == ".markdown";
-}
-
 // The default sender of notices: the maintainers' postmaster at the EHLO name, when that is a
 // domain.
 std::string default_from(const ScanOptions& options) {
@@ -37,10 +33,10 @@ std::string default_from(const ScanOptions& options) {
 
 // Checked before anything is scanned, so that a bad option never costs a night's scan.
 bool check_outputs(const ValidateArgs& args, const std::string& from) {
-  if (!args.report.empty() && !markdown_path(args.report)) {
+  if (!args.report.empty() && !reports::report_format_of(args.report)) {
     std::cerr << fmt::format(
-        "mxscan validate: --report {}: only Markdown (.md) is built yet; HTML reports come with "
-        "`mxscan report`\n",
+        "mxscan validate: --report {}: name a file ending in .html (one self-contained page), .md "
+        "(Markdown) or .json\n",
         args.report);
     return false;
   }
@@ -133,7 +129,9 @@ void add_validate_arguments(CLI::App& app, ValidateArgs& args) {
   app.add_option("--list", args.list, "the STARTTLS policy list (JSON, version 0.1)")->required();
   app.add_option("--db", args.db, "SQLite database of the validations (created if missing)")
       ->required();
-  app.add_option("--report", args.report, "also write the report to FILE (Markdown: .md)");
+  app.add_option("--report", args.report,
+                 "also write the run's report to FILE: .html (one self-contained page), .md "
+                 "(Markdown) or .json, as `mxscan report` does");
   app.add_option("--remove-after", args.remove_after,
                  "an enforce entry failing in each of its last N validations is a removal "
                  "candidate (3)");
@@ -193,7 +191,12 @@ int run_validate(const ScanOptions& options, const ValidateArgs& args) {
     summary << reports::validation_text(report);
     summary.flush();
     if (!args.report.empty()) {
-      list::write_file_atomically(args.report, reports::validation_markdown(report));
+      reports::ReportOptions report_options;
+      report_options.remove_after = args.remove_after;
+      list::write_file_atomically(
+          args.report,
+          reports::render_report(reports::load_run_report(db, stored.run, report_options),
+                                 *reports::report_format_of(args.report)));
       std::cerr << fmt::format("mxscan validate: report written to {}\n", args.report);
     }
     if (!args.notify_dir.empty()) {

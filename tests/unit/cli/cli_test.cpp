@@ -68,15 +68,6 @@ TEST_CASE("mxscan --version and --help exit 0", "[loopback]") {
   }
 }
 
-TEST_CASE("commands not built yet say so and exit 2", "[loopback]") {
-  const auto command = GENERATE(as<std::string>{}, "report");
-  const auto result = mxscan({command, "example.com"});
-  CAPTURE(command, result.err);
-  CHECK(result.exit_code == 2);
-  CHECK(result.err.find("not built yet") != std::string::npos);
-  CHECK(result.out.empty());
-}
-
 TEST_CASE("the list jobs refuse a missing list or queue with exit 2", "[loopback]") {
   const auto validate = mxscan({"validate", "--list", "/nonexistent/policy.json", "--db", "x.db"});
   CHECK(validate.exit_code == 2);
