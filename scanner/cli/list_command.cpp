@@ -11,6 +11,7 @@
 #include "list/policy_list.hpp"
 #include "scanner/cli/exit_code.hpp"
 #include "scanner/cli/list_publish_command.hpp"
+#include "scanner/cli/list_update_command.hpp"
 
 namespace mx::cli {
 namespace {
@@ -36,6 +37,7 @@ CLI::App* add_list_commands(CLI::App& app, ListArgs& args) {
   diff->add_flag("--json", args.diff.json,
                  "JSON Lines, one object per changed domain (the summary goes to stderr)");
   add_list_publish_commands(*list);  // sign, verify, render
+  add_list_update_command(*list);
   return list;
 }
 
@@ -44,6 +46,9 @@ int run_list(const CLI::App& list, const ListArgs& args) {
     return run_list_diff(args.diff);
   }
   if (const auto code = run_list_publish(list)) {
+    return *code;
+  }
+  if (const auto code = run_list_update(list)) {
     return *code;
   }
   return exit_usage;  // require_subcommand(1) makes this unreachable
