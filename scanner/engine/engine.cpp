@@ -30,6 +30,16 @@ namespace {
 
 struct Shard;
 
+// A shard's io_context, whose handlers can be destroyed while every shard's context still exists.
+// A probe awaited across shards is a coroutine on the owner's context completing on the caller's:
+// destroying an abandoned one posts its completion to the other context, so no context may be
+// gone while another still holds such work (Engine::run ends with a shutdown of them all first).
+class ShardContext : public asio::io_context {
+ public:
+  using asio::io_context::io_context;
+  using asio::execution_context::shutdown;
+};
+
 // Sends each endpoint to the shard that owns it, so that every endpoint is probed once while it
 // is cached whichever shard's domain asks first; the owner runs the probe on its own thread.
 class Router : public EndpointSource {
@@ -56,7 +66,7 @@ struct Shard {
             *options.trust,
             {options.https_port, options.probe.step_timeout, options.probe.allow_private}} {}
 
-  asio::io_context io{1};  // first member: destroyed last, after what runs on it
+  ShardContext io{1};  // first member: destroyed last, after what runs on it
   dns::Resolver resolver;
   probes::tls::TlsClient tls;
   EndpointCache cache;
@@ -288,6 +298,13 @@ bool Engine::run(const std::vector<std::string>& domains, const Sink& sink, RunH
   }
   for (auto& shard : impl.shards) {
     shard->thread.join();
+  }
+  // Abandoned work (after stop()'s grace period) is destroyed while every context exists; each
+  // round destroys what the previous one posted across shards, which is one hop deep.
+  for (int round = 0; round < 2; ++round) {
+    for (auto& shard : impl.shards) {
+      shard->io.shutdown();
+    }
   }
   impl.shards.clear();
   return complete;
