@@ -26,12 +26,14 @@ std::optional<std::int64_t> choose_run(const store::Database& db, std::int64_t r
     std::cerr << fmt::format("mxscan {}: {} holds no run\n", command, name);
     return std::nullopt;
   }
+  // CONTRACT.md: without --run, export reads the latest run; a complete one is preferred, and
+  // reading an unfinished one is said, since its figures are partial.
   const auto run = store::find_run(db, *newest);
   std::cerr << fmt::format(
-      "mxscan {}: {} holds no complete run (the newest, run {}, is {}); pass --run {} to use it "
-      "as it is\n",
-      command, name, *newest, run ? run->state : "gone", *newest);
-  return std::nullopt;
+      "mxscan {}: {} holds no complete run; reading the newest, run {}, which is {} (its domains "
+      "so far)\n",
+      command, name, *newest, run ? run->state : "gone");
+  return newest;
 }
 
 }  // namespace mx::cli
