@@ -36,8 +36,8 @@ struct Shard;
 // gone while another still holds such work (Engine::run ends with a shutdown of them all first).
 class ShardContext : public asio::io_context {
  public:
-  using asio::io_context::io_context;
   using asio::execution_context::shutdown;
+  using asio::io_context::io_context;
 };
 
 // Sends each endpoint to the shard that owns it, so that every endpoint is probed once while it
