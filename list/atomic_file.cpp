@@ -8,7 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <utility>
+
+#include "list/unique_fd.hpp"
 
 namespace mx::list {
 namespace {
@@ -18,29 +19,12 @@ namespace {
                            std::strerror(error));
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
-  Fd fd(::mkstemp(temp.data()));
+  UniqueFd fd(::mkstemp(temp.data()));
   if (fd.get() < 0) {
     fail(path, "create a temporary file", errno);
   }
@@ -72,7 +56,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     discard("rename");
   }
-  Fd directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY));
+  UniqueFd directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY));
   if (directory.get() >= 0) {
     ::fsync(directory.get());  // the rename itself is durable only once the directory is
   }

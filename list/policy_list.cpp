@@ -14,6 +14,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 
 #include "list/atomic_file.hpp"
+#include "list/bounded_read.hpp"
 #include "list/rfc3339.hpp"
 #include "scanner/dns/domain_name.hpp"
 
@@ -500,26 +501,11 @@ ReadResult parse_list(std::string_view text) {
 }
 
 ReadResult read_list_file(const std::filesystem::path& path) {
-  const auto unreadable = [](const std::string& reason) {
-    return ReadResult{std::nullopt, {{"$", reason}}};
-  };
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    return unreadable(fmt::format("cannot read: {}", ec.message()));
+  auto read = read_file_bounded(path, max_list_octets);
+  if (!read.bytes) {
+    return ReadResult{std::nullopt, {{"$", "cannot read: " + read.error}}};
   }
-  if (size > max_list_octets) {
-    return unreadable(fmt::format("larger than {} MiB; refused unread", max_list_octets >> 20));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return unreadable(fmt::format("cannot read: {}", std::generic_category().message(errno)));
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    return unreadable(fmt::format("cannot read: {}", std::generic_category().message(errno)));
-  }
-  return parse_list(text);
+  return parse_list(*read.bytes);
 }
 
 std::string write_list(const PolicyList& list) {

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "list/bounded_read.hpp"
 #include "list/pattern.hpp"
 #include "scanner/dns/domain_name.hpp"
 
@@ -555,23 +556,12 @@ QueueRead parse_queue(std::string_view text) {
 
 QueueRead read_queue_file(const std::filesystem::path& path) {
   QueueRead out;
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    out.error = fmt::format("{}: cannot be read: is a directory", path.string());
+  auto read = read_file_bounded(path, kMaxQueueOctets);
+  if (!read.bytes) {
+    out.error = fmt::format("{}: cannot be read: {}", path.string(), read.error);
     return out;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    out.error = fmt::format("{}: cannot be read: {}", path.string(),
-                            std::error_code(errno, std::generic_category()).message());
-    return out;
-  }
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    out.error = fmt::format("{}: cannot be read", path.string());
-    return out;
-  }
-  out = parse_queue(text);
+  out = parse_queue(*read.bytes);
   if (!out.error.empty()) {
     out.error = fmt::format("{}: {}", path.string(), out.error);
   }

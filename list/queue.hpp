@@ -46,6 +46,8 @@ struct QueueRead {
 
 // Lines longer than this are a `line` problem (a submission line is a few hundred bytes).
 inline constexpr std::size_t kMaxQueueLine = 8192;
+// A queue file larger than this is refused unread (a million submissions take about 100 MiB).
+inline constexpr std::size_t kMaxQueueOctets = std::size_t{256} << 20;
 
 [[nodiscard]] QueueRead parse_queue(std::string_view text);
 // parse_queue of a file; `error` names the file when it cannot be read.

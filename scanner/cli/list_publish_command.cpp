@@ -1,13 +1,6 @@
 #include "scanner/cli/list_publish_command.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <array>
-#include <cerrno>
 #include <cstddef>
-#include <cstring>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -19,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "list/atomic_file.hpp"
+#include "list/bounded_read.hpp"
 #include "list/policy_list.hpp"
 #include "publish/digest.hpp"
 #include "publish/expiry.hpp"
@@ -55,65 +49,6 @@ const Args& args_of(const CLI::App& list, const std::string& name) {
 }
 
 // ---- Files.
-
-struct FileRead {
-  std::optional<std::string> bytes;  // set when read
-  bool missing = false;              // it does not exist
-  std::string error;                 // why not, otherwise
-};
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-FileRead read_bytes(const std::string& path, std::size_t limit) {
-  FileRead read;
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    read.missing = errno == ENOENT;
-    read.error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
-    return read;
-  }
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
-    read.error = fmt::format("cannot read {}: not a regular file", path);
-    return read;
-  }
-  std::string bytes;
-  std::array<char, 65536> buffer{};
-  while (true) {
-    const auto got = ::read(fd.get(), buffer.data(), buffer.size());
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0) {
-      read.error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
-      return read;
-    }
-    if (got == 0) {
-      break;
-    }
-    bytes.append(buffer.data(), static_cast<std::size_t>(got));
-    if (bytes.size() > limit) {
-      read.error = fmt::format("cannot read {}: larger than {} bytes", path, limit);
-      return read;
-    }
-  }
-  read.bytes = std::move(bytes);
-  return read;
-}
 
 // Keyrings and signatures are small; this only stops a runaway file.
 constexpr std::size_t max_small_file = std::size_t{16} << 20;
@@ -231,9 +166,9 @@ int run_list_sign(const ListSignArgs& args, std::chrono::system_clock::time_poin
       return exit_usage;
     }
   }
-  const auto read = read_bytes(args.list, list::max_list_octets);
+  const auto read = list::read_file_bounded(args.list, list::max_list_octets);
   if (!read.bytes) {
-    say(command, read.error);
+    say(command, fmt::format("cannot read {}: {}", args.list, read.error));
     return exit_usage;
   }
   const auto parsed = parse_or_report(command, args.list, *read.bytes);
@@ -286,23 +221,23 @@ int run_list_verify(const ListVerifyArgs& args, std::chrono::system_clock::time_
     }
     trust.fingerprints.push_back(*key);
   }
-  const auto list_read = read_bytes(args.list, list::max_list_octets);
+  const auto list_read = list::read_file_bounded(args.list, list::max_list_octets);
   if (!list_read.bytes) {
-    say(command, list_read.error);
+    say(command, fmt::format("cannot read {}: {}", args.list, list_read.error));
     return exit_usage;
   }
   if (!args.keyring.empty()) {
-    auto keyring = read_bytes(args.keyring, max_small_file);
+    auto keyring = list::read_file_bounded(args.keyring, max_small_file);
     if (!keyring.bytes) {
-      say(command, keyring.error);
+      say(command, fmt::format("cannot read {}: {}", args.keyring, keyring.error));
       return exit_usage;
     }
     trust.keyring = std::move(keyring.bytes);
   }
   const std::string signature_path = args.signature.empty() ? args.list + ".asc" : args.signature;
-  const auto signature_read = read_bytes(signature_path, max_small_file);
+  const auto signature_read = list::read_file_bounded(signature_path, max_small_file);
   if (!signature_read.bytes && !signature_read.missing) {
-    say(command, signature_read.error);
+    say(command, fmt::format("cannot read {}: {}", signature_path, signature_read.error));
     return exit_usage;
   }
 
@@ -353,9 +288,9 @@ int run_list_render(const ListRenderArgs& args, std::chrono::system_clock::time_
     say(command, fmt::format("--format {}: no such generator", args.format));
     return exit_usage;
   }
-  const auto read = read_bytes(args.list, list::max_list_octets);
+  const auto read = list::read_file_bounded(args.list, list::max_list_octets);
   if (!read.bytes) {
-    say(command, read.error);
+    say(command, fmt::format("cannot read {}: {}", args.list, read.error));
     return exit_usage;
   }
   const auto parsed = parse_or_report(command, args.list, *read.bytes);
