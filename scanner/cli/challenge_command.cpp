@@ -32,7 +32,7 @@ namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-constexpr std::string_view kRecordPrefix = "_starttls-policy.";
+constexpr std::string_view kRecordPrefix = kChallengeRecordPrefix;
 constexpr std::size_t kTokenBytes = 32;
 constexpr unsigned kRecordTtl = 3600;
 // What a mismatch shows of the records found: the name is the domain's, so is what it holds.
@@ -400,42 +400,6 @@ int run_list(const ChallengeArgs& args) {
 }
 
 }  // namespace
-
-std::string challenge_record_name(std::string_view domain) {
-  return fmt::format("{}{}", kRecordPrefix, domain);
-}
-
-std::string challenge_record_value(std::string_view action, std::string_view token) {
-  return fmt::format("v=STARTTLS-POLICY1; action={}; token={}", action, token);
-}
-
-bool challenge_record_matches(std::string_view record, std::string_view expected) {
-  constexpr std::string_view kWhitespace = " \t\r\n";
-  const auto first = record.find_first_not_of(kWhitespace);
-  if (first == std::string_view::npos) {
-    return expected.empty();
-  }
-  const auto last = record.find_last_not_of(kWhitespace);
-  return record.substr(first, last - first + 1) == expected;
-}
-
-std::string printable_record(std::string_view record, std::size_t limit) {
-  std::string out;
-  for (const char c : record.substr(0, limit)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (byte >= 0x20 && byte < 0x7f) {
-      out += c;
-    } else {
-      out += fmt::format("\\x{:02x}", byte);
-    }
-  }
-  if (record.size() > limit) {
-    out += "...";
-  }
-  return out;
-}
 
 void add_challenge_arguments(CLI::App& app, ChallengeArgs& args, ScanOptions& scan_options) {
   app.require_subcommand(1);

@@ -27,6 +27,7 @@
 
 #include <CLI/App.hpp>
 
+#include "scanner/cli/challenge_record.hpp"  // the record's name, value, match and display
 #include "scanner/cli/scan_options.hpp"
 
 namespace mx::cli {
@@ -46,15 +47,5 @@ struct ChallengeArgs {
 // must outlive it.
 void add_challenge_arguments(CLI::App& app, ChallengeArgs& args, ScanOptions& scan_options);
 int run_challenge(const ScanOptions& scan_options, const ChallengeArgs& args);
-
-// The owner name the record is published at.
-[[nodiscard]] std::string challenge_record_name(std::string_view domain);
-// The value a request's record must hold.
-[[nodiscard]] std::string challenge_record_value(std::string_view action, std::string_view token);
-// Whether one TXT record (its strings joined) holds `expected`.
-[[nodiscard]] bool challenge_record_matches(std::string_view record, std::string_view expected);
-// A record found at the name, safe to print: at most `limit` bytes of it, bytes other than
-// printable ASCII as \xNN and '\' as "\\", and "..." when cut.
-[[nodiscard]] std::string printable_record(std::string_view record, std::size_t limit = 200);
 
 }  // namespace mx::cli
