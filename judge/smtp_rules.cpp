@@ -221,6 +221,14 @@ std::vector<Check> judge_address(const Observation& o,
     return checks;
   }
   checks.push_back(make("address", Status::pass, "ok", o.ip.to_string()));
+  if (o.stage == Stage::not_started && o.ending == Ending::timeout) {
+    // Never probed: the domain's budget ran out first (scanner/engine/observe_domain.hpp).
+    checks.push_back(make("connect", Status::error, "timeout", detail_or(o, "not probed")));
+    for (const auto* name : {"smtp", "starttls", "tls", "certificate"}) {
+      checks.push_back(skipped(name, "not probed"));
+    }
+    return checks;
+  }
 
   auto connect = judge_connect(o);
   const bool connected = connect.status == Status::pass;

@@ -74,6 +74,9 @@ class EndpointCache : public EndpointSource {
   // Entries held now, those in flight included.
   [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  // A probe ends, at the latest, when its total budget is spent, wherever it is: the greeting
+  // timeout and six step timeouts.
+  [[nodiscard]] std::chrono::milliseconds budget() const;
 
  private:
   struct Entry;
@@ -81,8 +84,6 @@ class EndpointCache : public EndpointSource {
   using Entries = std::map<Key, std::shared_ptr<Entry>>;
   using Segment = std::list<Entry*>;  // most recently used first
 
-  // A probe ends, at the latest, when its total budget is spent, wherever it is.
-  [[nodiscard]] std::chrono::milliseconds budget() const;
   boost::asio::awaitable<void> run_with_budget(probes::smtp::ProbeConfig config,
                                                probes::smtp::Observation& out);
   // Asked for again: a resting entry moves to the front of the protected segment.

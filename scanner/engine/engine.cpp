@@ -64,7 +64,8 @@ struct Shard {
             router,
             tls,
             *options.trust,
-            {options.https_port, options.probe.step_timeout, options.probe.allow_private}} {}
+            {options.https_port, options.probe.step_timeout, options.probe.allow_private},
+            kHostsBudgetProbes * cache.budget()} {}
 
   ShardContext io{1};  // first member: destroyed last, after what runs on it
   dns::Resolver resolver;

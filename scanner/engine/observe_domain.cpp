@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <exception>
+#include <string_view>
 #include <tuple>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -11,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "probes/mta_sts/txt_record.hpp"
+#include "scanner/net/deadline.hpp"
 
 namespace mx::engine {
 
@@ -22,13 +25,42 @@ namespace {
 // that minute, and a shorter --timeout shortens the fetch alike.
 constexpr int kFetchBudgetSteps = 6;
 
-asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, int attempt) {
+constexpr std::string_view kBudgetSpent = "the domain's mail hosts used up their budget";
+
+dns::AnswerMeta not_asked() {
+  dns::AnswerMeta meta;
+  meta.outcome = dns::Outcome::timeout;
+  meta.detail = fmt::format("not asked: {}", kBudgetSpent);
+  return meta;
+}
+
+probes::AddressObservation not_probed(const std::string& host, const asio::ip::address& ip) {
+  probes::AddressObservation out;
+  out.smtp.host = host;
+  out.smtp.ip = ip;
+  out.smtp.stage = probes::smtp::Stage::not_started;
+  out.smtp.ending = probes::smtp::Ending::timeout;
+  out.smtp.detail = fmt::format("not probed: {}", kBudgetSpent);
+  return out;
+}
+
+// `budget` belongs to observe_hosts' frame, which outlives this coroutine.
+asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, int attempt,
+                                   net::SpentBudget& budget) {
+  if (budget.spent()) {
+    host.a.meta = not_asked();
+    host.aaaa.meta = not_asked();
+    host.tlsa.meta = not_asked();
+    co_return;
+  }
+  const auto asked = net::Clock::now();
   auto a = co_await env.resolver.a(host.mx.host);
   host.a = std::move(a);
   auto aaaa = co_await env.resolver.aaaa(host.mx.host);
   host.aaaa = std::move(aaaa);
   auto tlsa = co_await env.resolver.tlsa("_25._tcp." + host.mx.host);
   host.tlsa = std::move(tlsa);
+  budget.charge(net::Clock::now() - asked);
 
   std::vector<asio::ip::address> addresses = host.a.addresses;
   addresses.insert(addresses.end(), host.aaaa.addresses.begin(), host.aaaa.addresses.end());
@@ -36,12 +68,17 @@ asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, 
     addresses.resize(kMaxAddressesPerHost);
   }
   for (const auto& ip : addresses) {
+    if (budget.spent()) {
+      host.addresses.push_back(not_probed(host.mx.host, ip));
+      continue;
+    }
     auto observed = co_await env.endpoints.observe(host.mx.host, ip, attempt);
+    budget.charge(observed->smtp.elapsed);
     host.addresses.push_back(*observed);
   }
 }
 
-// The MX answer and every mail host it names.
+// The MX answer and every mail host it names, one after the other within env.hosts_budget.
 asio::awaitable<void> observe_hosts(ScanEnv& env, probes::DomainObservation& out, int attempt) {
   auto mx = co_await env.resolver.mx(out.domain);
   out.mx = std::move(mx);
@@ -50,8 +87,9 @@ asio::awaitable<void> observe_hosts(ScanEnv& env, probes::DomainObservation& out
   for (auto& record : dns::mail_hosts(out.mx, out.domain, kMaxHosts)) {
     out.hosts.emplace_back().mx = std::move(record);
   }
+  net::SpentBudget budget(env.hosts_budget);
   for (auto& host : out.hosts) {
-    co_await observe_host(env, host, attempt);
+    co_await observe_host(env, host, attempt, budget);
   }
 }
 

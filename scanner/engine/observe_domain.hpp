@@ -18,6 +18,15 @@ namespace mx::engine {
 inline constexpr std::size_t kMaxHosts = 20;
 inline constexpr std::size_t kMaxAddressesPerHost = 10;
 
+// What one domain's mail hosts may cost, in probe budgets (EndpointCache::budget(): the greeting
+// and six steps): the time their lookups took, and each probe's own duration (not the time it
+// queued behind other domains' probes of its address, so that a verdict does not depend on the
+// scan's load). Once it is spent, the hosts left are not looked up and the addresses left are not
+// probed; each is recorded as a timeout, so the domain is undetermined (error), not passed.
+// Without it, 20 hosts with 10 tarpits each held one domain for 200 probe budgets: hours at the
+// default timeouts, and the run with it.
+inline constexpr int kHostsBudgetProbes = 2;
+
 // `env` is owned by the shard and outlives the coroutine. `domain` is canonical. `attempt` 2 is
 // the retry of an undetermined result: endpoints are probed afresh (once, shared).
 boost::asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::string domain,

@@ -26,6 +26,9 @@ struct ScanEnv {
   probes::tls::TlsClient& tls;
   const probes::tls::TrustStore& trust;
   PolicyFetchSettings policy_fetch;
+  // What a domain's mail hosts may cost (observe_domain.hpp: kHostsBudgetProbes); unbounded
+  // unless set.
+  std::chrono::milliseconds hosts_budget = std::chrono::milliseconds::max();
 };
 
 }  // namespace mx::engine

@@ -105,7 +105,9 @@ store::DomainRow to_row(const DomainOutcome& outcome, const std::string& scanned
   }
   for (const auto& host : outcome.observation.hosts) {
     for (const auto& address : host.addresses) {
-      if (address.smtp.ending != probes::smtp::Ending::forbidden) {
+      // Only a probe makes an endpoint: a forbidden address, or one left when the domain's
+      // budget ran out, was never connected to.
+      if (address.smtp.stage != probes::smtp::Stage::not_started) {
         row.endpoints.push_back(endpoint_row(address));
       }
     }

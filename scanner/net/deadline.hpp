@@ -1,6 +1,7 @@
 #pragma once
 // Timeouts and budgets, in one place (STYLE.md: three layers). A step's deadline is
-// `step` from when the step starts but never past the budget (Deadlines); a sleep that a race
+// `step` from when the step starts but never past the budget (Deadlines); a budget charged with
+// what each piece of sequential work cost (SpentBudget); a sleep that a race
 // (awaitable_operators ||) may lose (sleep_until); and a task run under a total budget that
 // cancels it when the budget passes (with_budget). The engine's stop is the third layer
 // (scanner/engine). Every function runs on the caller's executor.
@@ -45,6 +46,23 @@ class Deadlines {
   std::chrono::milliseconds step_;
   Clock::time_point end_;
   std::string owner_;
+};
+
+// A budget of time that work done one piece after another is charged with, piece by piece, at
+// what each piece cost rather than by the clock (the time spent waiting on a peer, not the time
+// queued behind other work of our own). A piece starts only while some of the budget is left, so
+// the total ends at most one piece past it.
+class SpentBudget {
+ public:
+  explicit SpentBudget(std::chrono::milliseconds budget) : left_(budget) {}
+
+  [[nodiscard]] bool spent() const { return left_.count() <= 0; }
+  void charge(Clock::duration cost) {
+    left_ -= std::chrono::duration_cast<std::chrono::milliseconds>(cost);
+  }
+
+ private:
+  std::chrono::milliseconds left_;
 };
 
 // Completes at `deadline`; throws operation_aborted when cancelled first, so that a race it

@@ -1,6 +1,7 @@
 #include "tests/world/dns_answer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <string>
 #include <utility>
@@ -296,6 +297,31 @@ Blob finish(const Query& query, std::uint16_t flags, const Resolution& resolutio
                   &query.question, {}, {});
 }
 
+// The reply of Behaviour::Reply::compression_loop: the question, then one answer whose owner is
+// "loop" and a pointer back to that label, with four octets of RDATA (valid for A, junk for the
+// rest). Never truncated: it is small.
+Blob loop_reply(const Query& query, std::uint16_t flags) {
+  Query bare = query;
+  bare.edns.reset();  // the OPT record would have to follow the answer
+  Blob message = assemble(bare, flags, Rcode::noerror, &query.question, {}, {});
+  const std::size_t owner = message.size();
+  constexpr std::uint8_t pointer_mark = 0xC0;
+  const std::array<std::uint8_t, 5> label{4, 'l', 'o', 'o', 'p'};
+  message.insert(message.end(), label.begin(), label.end());
+  message.push_back(static_cast<std::uint8_t>(pointer_mark | ((owner >> 8) & 0x3F)));
+  message.push_back(static_cast<std::uint8_t>(owner & 0xFF));
+  WireWriter rest;
+  rest.u16(query.question.type);
+  rest.u16(class_in);
+  rest.u32(300);
+  rest.u16(4);
+  rest.bytes(std::array<std::uint8_t, 4>{127, 0, 0, 1});
+  const Blob tail = rest.take();
+  message.insert(message.end(), tail.begin(), tail.end());
+  message[7] = 1;  // ANCOUNT
+  return message;
+}
+
 }  // namespace
 
 std::optional<DnsReply> answer_query(std::span<const std::uint8_t> message, const Zone& zone,
@@ -326,6 +352,9 @@ std::optional<DnsReply> answer_query(std::span<const std::uint8_t> message, cons
     case Behaviour::Reply::refused:
       resolution.rcode = Rcode::refused;
       break;
+    case Behaviour::Reply::compression_loop:
+      return DnsReply{.message = loop_reply(*query, static_cast<std::uint16_t>(flags | flag_aa)),
+                      .delay = behaviour.delay};
     case Behaviour::Reply::answer:
       resolution = resolve(zone, query->question);
       flags |= flag_aa;

@@ -8,7 +8,8 @@
 //   2. Not exactly one question, a section that runs past the end, trailing bytes, or more than
 //      one OPT record: FORMERR with an empty question section.
 //   3. An opcode other than QUERY: NOTIMP. A class other than IN: REFUSED.
-//   4. The question name's Behaviour: silent drops, servfail and refused set the rcode.
+//   4. The question name's Behaviour: silent drops, servfail and refused set the rcode,
+//      compression_loop answers with an owner name that never ends.
 //   5. Otherwise the zone answers: CNAMEs followed inside the zone (at most 16, stopping at a
 //      repeated name), then the records of the asked type; NXDOMAIN or NODATA with a synthesised
 //      root SOA in the authority section.

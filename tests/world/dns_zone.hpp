@@ -59,8 +59,11 @@ struct Record {
 };
 
 // How the server treats queries for one name (any type). Defaults: answer normally.
+// compression_loop answers NOERROR with one record of the asked type whose owner name is a label
+// followed by a compression pointer back to that label (RFC 1035 §4.1.4): a name without end,
+// which a decoder that follows pointers blindly expands forever.
 struct Behaviour {
-  enum class Reply : std::uint8_t { answer, servfail, refused, silent };
+  enum class Reply : std::uint8_t { answer, servfail, refused, silent, compression_loop };
   Reply reply = Reply::answer;
   bool truncate_udp = false;   // over UDP: TC=1 and an empty answer section; TCP gets it all
   bool authenticated = false;  // AD=1 on answers (as a validating resolver would set)

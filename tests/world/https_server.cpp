@@ -46,6 +46,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Bodies are written this much at a time, so a client that stops reading costs the server one
 // piece of memory, not the whole body.
 constexpr std::size_t bulk_chunk = 16 * 1024;
+// The value of each header field an endless header sends (a line of about 80 octets).
+constexpr std::size_t endless_field_size = 68;
 // Room for a pipelined request behind the one being parsed; the parser's own limits come first.
 constexpr std::size_t read_buffer_limit =
     HttpsServer::max_request_header + HttpsServer::max_request_body + 4096;
@@ -222,6 +224,9 @@ struct HttpsServer::Impl {
   // outlive the write.
   static asio::awaitable<bool> write(ConnectionPtr connection, std::string_view data);
   static asio::awaitable<bool> write_chunk(ConnectionPtr connection, std::string_view data);
+  static asio::awaitable<bool> write_endless_header(std::shared_ptr<Impl> self,
+                                                    ConnectionPtr connection,
+                                                    std::chrono::milliseconds interval);
 
   asio::io_context::executor_type executor;
   tcp::acceptor acceptor{executor};
@@ -392,6 +397,11 @@ asio::awaitable<bool> HttpsServer::Impl::respond(std::shared_ptr<Impl> self,
     }
   }
   using Kind = HttpsResponse::Kind;
+  if (response.kind == Kind::endless_header) {
+    const bool ended = co_await write_endless_header(self, connection, response.interval);
+    static_cast<void>(ended);
+    co_return false;
+  }
   if (response.kind == Kind::raw) {
     const bool wrote = co_await write(connection, response.bytes);
     if (wrote) {
@@ -449,6 +459,7 @@ asio::awaitable<bool> HttpsServer::Impl::respond(std::shared_ptr<Impl> self,
       }
       break;
     case Kind::raw:
+    case Kind::endless_header:
       break;
   }
   if (!wrote || self->stopped) {
@@ -472,6 +483,31 @@ asio::awaitable<bool> HttpsServer::Impl::write(ConnectionPtr connection, std::st
     }
   }
   co_return true;
+}
+
+asio::awaitable<bool> HttpsServer::Impl::write_endless_header(std::shared_ptr<Impl> self,
+                                                              ConnectionPtr connection,
+                                                              std::chrono::milliseconds interval) {
+  const std::string field = "X-Filler: " + std::string(endless_field_size, 'x') + "\r\n";
+  std::string block;
+  // Without an interval the fields leave a bulk chunk at a time, as fast as the client reads.
+  while (block.size() + field.size() <= bulk_chunk) {
+    block += field;
+  }
+  const std::string_view piece = interval.count() > 0 ? std::string_view(field) : block;
+  bool wrote = co_await write(connection, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n");
+  // Ends only when a write fails (the client closed) or stop() ends the wait or the socket.
+  while (wrote && !self->stopped) {
+    if (interval.count() > 0) {
+      connection->timer.expires_after(interval);
+      const auto waited = co_await connection->timer.async_wait(use_tuple);
+      if (std::get<0>(waited) || self->stopped) {
+        co_return false;
+      }
+    }
+    wrote = co_await write(connection, piece);
+  }
+  co_return false;
 }
 
 asio::awaitable<bool> HttpsServer::Impl::write_chunk(ConnectionPtr connection,
@@ -526,6 +562,13 @@ HttpsResponse HttpsResponse::raw(std::string bytes) {
   HttpsResponse response;
   response.kind = Kind::raw;
   response.bytes = std::move(bytes);
+  return response;
+}
+
+HttpsResponse HttpsResponse::endless_header(std::chrono::milliseconds interval) {
+  HttpsResponse response;
+  response.kind = Kind::endless_header;
+  response.interval = interval;
   return response;
 }
 

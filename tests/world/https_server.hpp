@@ -4,7 +4,7 @@
 // address and port; several sites may share it, each chosen by the SNI name of the TLS
 // ClientHello, with its own certificate and its own response: a policy, a 404, a redirect, a 500,
 // any Content-Type or none, a delay, an oversized body (declared with Content-Length), an endless
-// chunked body, or raw bytes where the HTTP response should be.
+// chunked body, an endless header, or raw bytes where the HTTP response should be.
 //
 // Dialogue rules, whatever the behaviour: every connection starts with a TLS handshake (no
 // plaintext HTTP). The site is the one whose name the client sent as SNI (case-insensitive), or
@@ -15,11 +15,11 @@
 // request, whatever its method, gets the response for its target (HttpsBehaviour::by_target), or
 // else the site's response. Connections are kept alive
 // as HTTP/1.1 says (the client's Connection header or HTTP/1.0) and the response carries
-// "Connection: close" when the server closes afterwards (with a TLS close_notify). Endless and raw
-// responses always end the connection. The server never writes more than it must to a client that
-// stops reading: bodies leave in pieces of at most 16 KiB, each written once the previous one is
-// taken, and oversized or endless bodies stop when the client closes. Every connection ends when
-// the client closes, and stop() ends them all.
+// "Connection: close" when the server closes afterwards (with a TLS close_notify). Endless,
+// endless-header and raw responses always end the connection. The server never writes more than it
+// must to a client that stops reading: bodies leave in pieces of at most 16 KiB, each written once
+// the previous one is taken, and oversized or endless bodies stop when the client closes. Every
+// connection ends when the client closes, and stop() ends them all.
 //
 // Thread safety: the server runs on the single-threaded io_context it is given; construct, call
 // set_behaviour() and stop(), and destroy it on that thread or while the io_context is not
@@ -57,6 +57,8 @@ struct HttpsResponse {
                 // chunks of 'x' filler forever, until the client closes
     raw,        // `bytes` exactly as given instead of an HTTP response (nothing, when empty), then
                 // close_notify and close: a malformed response, a connection closed unanswered
+    endless_header,  // the status line, then header fields ("X-Filler: xxx...") forever: the
+                     // header never ends; `interval` apart, or as fast as the client reads
   };
 
   Kind kind = Kind::fixed;
@@ -72,6 +74,8 @@ struct HttpsResponse {
   std::string bytes;     // raw
   // Waited after the request is read and before anything is written; stop() cuts it short.
   std::chrono::milliseconds delay{0};
+  // endless_header: waited before each header field after the status line (0: none).
+  std::chrono::milliseconds interval{0};
 
   // Builders for the common responses. Their results are plain HttpsResponse values, so a test
   // adjusts `content_type`, `headers` or `delay` on them afterwards.
@@ -86,6 +90,9 @@ struct HttpsResponse {
   // 200, text/plain; charset=utf-8, a chunked body that never ends.
   [[nodiscard]] static HttpsResponse endless();
   [[nodiscard]] static HttpsResponse raw(std::string bytes);
+  // "HTTP/1.1 200 OK" and header fields that never end, each `interval` after the previous one.
+  [[nodiscard]] static HttpsResponse endless_header(
+      std::chrono::milliseconds interval = std::chrono::milliseconds{0});
 };
 
 // One host name's certificate and response.

@@ -38,6 +38,9 @@ struct GeneralNamesFree {
 struct Asn1StringFree {
   void operator()(ASN1_STRING* p) const { ASN1_STRING_free(p); }
 };
+struct Asn1ObjectFree {
+  void operator()(ASN1_OBJECT* p) const { ASN1_OBJECT_free(p); }
+};
 
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 
@@ -182,6 +185,34 @@ void add_dns_names(X509* cert, const std::vector<std::string>& dns_names) {
         "subjectAltName");
 }
 
+// Under 1.3.6.1.4.1.32473, the enterprise number RFC 5612 sets aside for documentation: no
+// verifier knows the extension, and being non-critical it may ignore it.
+void add_padding(X509* cert, std::size_t octets) {
+  const std::unique_ptr<ASN1_OBJECT, Asn1ObjectFree> oid(OBJ_txt2obj("1.3.6.1.4.1.32473.1", 1));
+  const std::unique_ptr<ASN1_STRING, Asn1StringFree> inner(ASN1_OCTET_STRING_new());
+  const std::unique_ptr<ASN1_STRING, Asn1StringFree> value(ASN1_OCTET_STRING_new());
+  if (!oid || !inner || !value) {
+    fail("padding extension");
+  }
+  const std::string filler(octets, 'x');
+  check(ASN1_OCTET_STRING_set(inner.get(), reinterpret_cast<const unsigned char*>(filler.data()),
+                              static_cast<int>(filler.size())),
+        "ASN1_OCTET_STRING_set");
+  // An extension's value is the DER of its content, here an OCTET STRING of filler.
+  unsigned char* der = nullptr;
+  const int der_size = i2d_ASN1_OCTET_STRING(inner.get(), &der);
+  check(der_size, "i2d_ASN1_OCTET_STRING");
+  const int set = ASN1_OCTET_STRING_set(value.get(), der, der_size);
+  OPENSSL_free(der);
+  check(set, "ASN1_OCTET_STRING_set");
+  std::unique_ptr<X509_EXTENSION, ExtensionFree> ext(
+      X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, value.get()));
+  if (!ext) {
+    fail("X509_EXTENSION_create_by_OBJ");
+  }
+  check(X509_add_ext(cert, ext.get(), -1), "X509_add_ext");
+}
+
 void sign(X509* cert, X509* issuer, EVP_PKEY* issuer_key, const std::string& digest) {
   check(X509_set_issuer_name(cert, X509_get_subject_name(issuer)), "X509_set_issuer_name");
   std::unique_ptr<EVP_MD, EvpMdFree> md(EVP_MD_fetch(nullptr, digest.c_str(), nullptr));
@@ -201,6 +232,14 @@ BioPtr open_for_writing(const std::filesystem::path& file) {
 }
 
 void write_certs(const std::filesystem::path& file, std::initializer_list<X509*> certs) {
+  BioPtr bio = open_for_writing(file);
+  for (X509* cert : certs) {
+    check(PEM_write_bio_X509(bio.get(), cert), "PEM_write_bio_X509");
+  }
+  check(BIO_flush(bio.get()), "BIO_flush");
+}
+
+void write_cert_list(const std::filesystem::path& file, const std::vector<X509*>& certs) {
   BioPtr bio = open_for_writing(file);
   for (X509* cert : certs) {
     check(PEM_write_bio_X509(bio.get(), cert), "PEM_write_bio_X509");
@@ -268,6 +307,47 @@ Authority make_intermediate(KeyType key_type, const Authority& root, std::filesy
   return intermediate;
 }
 
+// A CA below `parent` without a path length constraint, so that any number may follow it.
+Authority make_chain_ca(const Authority& parent, std::size_t number) {
+  Authority ca{generate_key(KeyType::ecdsa_p256), nullptr, {}};
+  ca.cert = new_cert(ca.key.get(), "mxscan test chain CA " + std::to_string(number), ca_valid_from,
+                     ca_valid_until);
+  X509* cert = ca.cert.get();
+  X509* issuer = parent.cert.get();
+  add_extension(cert, issuer, NID_basic_constraints, "critical,CA:TRUE");
+  add_extension(cert, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+  add_extension(cert, issuer, NID_subject_key_identifier, "hash");
+  add_extension(cert, issuer, NID_authority_key_identifier, "keyid:always");
+  sign(cert, issuer, parent.key.get(), "SHA256");
+  return ca;
+}
+
+// A leaf for `key` signed by `issuer` and `issuer_key`, or by itself when they are null.
+CertPtr make_leaf(const LeafSpec& spec, EVP_PKEY* key, X509* issuer_cert, EVP_PKEY* issuer_key) {
+  CertPtr leaf = new_cert(key, spec.common_name, spec.valid_from, spec.valid_until);
+  X509* cert = leaf.get();
+  X509* issuer = issuer_cert != nullptr ? issuer_cert : cert;
+  EVP_PKEY* signing_key = issuer_key != nullptr ? issuer_key : key;
+
+  add_extension(cert, issuer, NID_basic_constraints, "critical,CA:FALSE");
+  // RSA key exchange encrypts to the certificate's key; ECDSA keys only ever sign.
+  add_extension(
+      cert, issuer, NID_key_usage,
+      is_rsa_key(key) ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
+  add_extension(cert, issuer, NID_ext_key_usage, "serverAuth");
+  add_extension(cert, issuer, NID_subject_key_identifier, "hash");
+  add_extension(cert, issuer, NID_authority_key_identifier, "keyid:always");
+  // A CN-only certificate has no subjectAltName at all, not an empty one.
+  if (!spec.dns_names.empty()) {
+    add_dns_names(cert, spec.dns_names);
+  }
+  if (spec.padding > 0) {
+    add_padding(cert, spec.padding);
+  }
+  sign(cert, issuer, signing_key, spec.signature_digest);
+  return leaf;
+}
+
 void check_file_stem(const std::string& stem) {
   if (stem.empty() || stem == "." || stem == ".." || stem.find('/') != std::string::npos) {
     throw std::invalid_argument("pki: file stem must be a plain file name, got '" + stem + "'");
@@ -328,8 +408,6 @@ Leaf Pki::issue_in_memory(const LeafSpec& spec, EVP_PKEY* key) const {
   Leaf leaf;
   EVP_PKEY_up_ref(key);
   leaf.key.reset(key);
-  leaf.cert = new_cert(key, spec.common_name, spec.valid_from, spec.valid_until);
-  X509* cert = leaf.cert.get();
 
   const Authority* signer = nullptr;
   switch (spec.issuer) {
@@ -345,22 +423,8 @@ Leaf Pki::issue_in_memory(const LeafSpec& spec, EVP_PKEY* key) const {
     case Issuer::self_signed:
       break;
   }
-  X509* issuer = signer != nullptr ? signer->cert.get() : cert;
-  EVP_PKEY* issuer_key = signer != nullptr ? signer->key.get() : key;
-
-  add_extension(cert, issuer, NID_basic_constraints, "critical,CA:FALSE");
-  // RSA key exchange encrypts to the certificate's key; ECDSA keys only ever sign.
-  add_extension(
-      cert, issuer, NID_key_usage,
-      is_rsa_key(key) ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
-  add_extension(cert, issuer, NID_ext_key_usage, "serverAuth");
-  add_extension(cert, issuer, NID_subject_key_identifier, "hash");
-  add_extension(cert, issuer, NID_authority_key_identifier, "keyid:always");
-  // A CN-only certificate has no subjectAltName at all, not an empty one.
-  if (!spec.dns_names.empty()) {
-    add_dns_names(cert, spec.dns_names);
-  }
-  sign(cert, issuer, issuer_key, spec.signature_digest);
+  leaf.cert = make_leaf(spec, key, signer != nullptr ? signer->cert.get() : nullptr,
+                        signer != nullptr ? signer->key.get() : nullptr);
   return leaf;
 }
 
@@ -378,6 +442,31 @@ Leaf Pki::issue(const LeafSpec& spec, const std::string& file_stem) {
   } else {
     write_certs(leaf.chain_file, {cert});
   }
+  write_key(leaf.key_file, leaf.key.get());
+  return leaf;
+}
+
+Leaf Pki::issue_below_chain(const LeafSpec& spec, const std::string& file_stem,
+                            std::size_t intermediates) {
+  check_file_stem(file_stem);
+  std::vector<Authority> chain;  // the one the root signed first
+  chain.reserve(intermediates);
+  for (std::size_t i = 0; i < intermediates; ++i) {
+    chain.push_back(make_chain_ca(i == 0 ? impl_->root : chain.back(), i + 1));
+  }
+  Leaf leaf;
+  leaf.key = generate_key(spec.key);
+  const Authority& issuer = chain.empty() ? impl_->root : chain.back();
+  leaf.cert = make_leaf(spec, leaf.key.get(), issuer.cert.get(), issuer.key.get());
+  leaf.cert_file = impl_->dir / (file_stem + ".crt");
+  leaf.chain_file = impl_->dir / (file_stem + ".chain.pem");
+  leaf.key_file = impl_->dir / (file_stem + ".key");
+  write_certs(leaf.cert_file, {leaf.cert.get()});
+  std::vector<X509*> served{leaf.cert.get()};
+  for (auto ca = chain.rbegin(); ca != chain.rend(); ++ca) {
+    served.push_back(ca->cert.get());
+  }
+  write_cert_list(leaf.chain_file, served);
   write_key(leaf.key_file, leaf.key.get());
   return leaf;
 }

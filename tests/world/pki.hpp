@@ -9,6 +9,7 @@
 // Thread safety: distinct objects safe; shared objects unsafe.
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -46,6 +47,9 @@ struct LeafSpec {
   std::chrono::seconds valid_from = -std::chrono::hours(24);
   std::chrono::seconds valid_until = std::chrono::hours(24 * 90);
   std::string signature_digest = "SHA256";  // "SHA1" for a weak signature
+  // Non-zero: a non-critical private extension whose value holds this many octets, for a
+  // certificate as large as wanted (1 << 20: about a megabyte).
+  std::size_t padding = 0;
 };
 
 // A leaf for these DNS names (subjectAltName), with every other field at its default.
@@ -84,6 +88,11 @@ class Pki {
   // A leaf for `key` (spec.key is not read), in memory only: its file paths are empty. The key
   // may be shared by many leaves. Safe to call from several threads at once.
   [[nodiscard]] Leaf issue_in_memory(const LeafSpec& spec, EVP_PKEY* key) const;
+  // A leaf at the end of a chain of `intermediates` fresh CAs below the root (root -> first ->
+  // ... -> last -> leaf; spec.issuer is not read), written like issue() does: the chain file
+  // holds the leaf, then the intermediates from its issuer up to the one the root signed.
+  Leaf issue_below_chain(const LeafSpec& spec, const std::string& file_stem,
+                         std::size_t intermediates);
 
   [[nodiscard]] X509* root() const;
   [[nodiscard]] X509* intermediate() const;

@@ -155,8 +155,9 @@ struct Connection {
 
   tcp::socket socket;  // plaintext; moved into `tls` at STARTTLS
   std::optional<ssl::stream<tcp::socket>> tls;
-  asio::steady_timer timer;  // response delays
-  std::string input;         // received, not yet consumed
+  asio::steady_timer timer;                     // response delays
+  std::string input;                            // received, not yet consumed
+  std::chrono::milliseconds write_interval{0};  // the script's, before each written piece
 };
 
 using ConnectionPtr = std::shared_ptr<Connection>;
@@ -291,6 +292,7 @@ asio::awaitable<void> SmtpServer::Impl::serve(std::shared_ptr<Impl> self, Connec
                                               std::shared_ptr<const Script> script) {
   const SmtpBehaviour& behaviour = script->behaviour;
   const std::size_t chunk = behaviour.write_chunk;
+  connection->write_interval = behaviour.write_interval;
   Next next = co_await respond(self, connection, behaviour.greeting, chunk);
   const bool refused =
       behaviour.greeting.kind == SmtpResponse::Kind::reply && behaviour.greeting.code >= 500;
@@ -486,6 +488,14 @@ asio::awaitable<bool> SmtpServer::Impl::write(ConnectionPtr connection, std::str
   const std::size_t step = chunk == 0 ? data.size() : chunk;
   for (std::size_t offset = 0; offset < data.size(); offset += step) {
     const auto piece = asio::buffer(data.data() + offset, std::min(step, data.size() - offset));
+    if (connection->write_interval.count() > 0) {
+      // close() cancels the wait, so a dribbling server still stops at once.
+      connection->timer.expires_after(connection->write_interval);
+      const auto waited = co_await connection->timer.async_wait(use_tuple);
+      if (std::get<0>(waited)) {
+        co_return false;
+      }
+    }
     boost::system::error_code ec;
     if (connection->tls) {
       const auto wrote = co_await asio::async_write(*connection->tls, piece, use_tuple);

@@ -5,7 +5,7 @@
 // EHLO again inside TLS, QUIT. Each step can instead misbehave: a delayed, silent, multi-line,
 // 4xx/5xx, raw (non-SMTP), over-long or endless reply, a close right after the reply, plaintext
 // injected after the reply, or garbage where the TLS handshake should be. Replies can be written a
-// few bytes at a time to exercise a client's reassembly.
+// few bytes at a time to exercise a client's reassembly, and dribbled (a pause before each piece).
 //
 // Dialogue rules, whatever the script: commands are read as lines ending in LF (CR LF or bare LF)
 // of at most max_command_line bytes (a longer line gets "500 5.5.2 Line too long" and the
@@ -120,6 +120,9 @@ struct SmtpBehaviour {
   SmtpResponse ehlo_after_tls = ehlo_reply({"PIPELINING", "SIZE 10240000", "8BITMIME"});
   // Non-zero: every write (plaintext or TLS) carries at most this many bytes.
   std::size_t write_chunk = 0;
+  // Non-zero: waited before each of those writes (of a reply, not of the TLS handshake), so that
+  // write_chunk 1 and 1 s is a server that dribbles one byte a second; stop() cuts it short.
+  std::chrono::milliseconds write_interval{0};
 };
 
 // One host of a server that serves many from one listener (SmtpHosts): its script, with its
