@@ -1,15 +1,54 @@
 #include "store/db.hpp"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 namespace mx::store {
+namespace {
+
+// The errno of the file operation that failed last: the connection's, else the database file's,
+// else its WAL's (where a commit writes); 0 when none is known.
+int last_os_error(sqlite3* db) {
+  if (const int error = sqlite3_system_errno(db); error != 0) {
+    return error;
+  }
+  int error = 0;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &error) == SQLITE_OK &&
+      error != 0) {
+    return error;
+  }
+  sqlite3_file* wal = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) == SQLITE_OK &&
+      wal != nullptr && wal->pMethods != nullptr &&
+      wal->pMethods->xFileControl(wal, SQLITE_FCNTL_LAST_ERRNO, &error) == SQLITE_OK) {
+    return error;
+  }
+  return 0;
+}
+
+// SQLite's message, with the operating system's reason when the file system refused
+// ("disk I/O error (Operation not permitted)"): an I/O error says little without it.
+std::string describe(sqlite3* db, int rc, const char* message) {
+  std::string out = message != nullptr ? message : sqlite3_errstr(rc);
+  const int primary = rc & 0xff;
+  if (db != nullptr && (primary == SQLITE_IOERR || primary == SQLITE_FULL ||
+                        primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)) {
+    if (const int os_error = last_os_error(db); os_error != 0) {
+      out += fmt::format(" ({})", std::strerror(os_error));
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 void check(sqlite3* db, int rc, std::string_view what) {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) {
     return;
   }
   const char* message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  throw StoreError(fmt::format("{}: {}", what, message), rc);
+  throw StoreError(fmt::format("{}: {}", what, describe(db, rc, message)), rc);
 }
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
@@ -113,10 +152,23 @@ void Database::exec(std::string_view sql) {
   const std::string text(sql);
   const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error);
   if (rc != SQLITE_OK) {
-    std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+    std::string message = describe(db_.get(), rc, error);
     sqlite3_free(error);
     throw StoreError(fmt::format("{}: {}", path_.string(), message), rc);
   }
+}
+
+void Database::rollback() noexcept {
+  if (sqlite3_get_autocommit(db_.get()) == 0) {
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+bool Database::file_has_moved() const {
+  int moved = 0;
+  const int rc = sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_HAS_MOVED, &moved);
+  check(db_.get(), rc, fmt::format("{}: cannot check the file", path_.string()));
+  return moved != 0;
 }
 
 Statement Database::prepare(std::string_view sql) const {

@@ -67,6 +67,13 @@ class Database {
   Database(const std::filesystem::path& path, Mode mode);
 
   void exec(std::string_view sql);
+  // Rolls back the open transaction, if any, after a failure. Never throws, so that the failure
+  // is what gets reported: SQLite has often rolled back already (a full disk, an I/O error), and
+  // a ROLLBACK then fails with "no transaction is active".
+  void rollback() noexcept;
+  // True once the file this connection opened was deleted, renamed or replaced: what is written
+  // then goes to a file nobody can open again.
+  [[nodiscard]] bool file_has_moved() const;
   [[nodiscard]] Statement prepare(std::string_view sql) const;
   [[nodiscard]] sqlite3* handle() const noexcept { return db_.get(); }
   [[nodiscard]] std::int64_t last_insert_rowid() const;

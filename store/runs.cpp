@@ -1,5 +1,7 @@
 #include "store/runs.hpp"
 
+#include <fmt/format.h>
+
 namespace mx::store {
 
 std::int64_t create_run(Database& db, const RunInfo& info, const std::string& now,
@@ -43,7 +45,7 @@ std::int64_t create_run(Database& db, const RunInfo& info, const std::string& no
     db.exec("COMMIT");
     return run;
   } catch (...) {
-    db.exec("ROLLBACK");
+    db.rollback();
     throw;
   }
 }
@@ -76,6 +78,11 @@ void finish_run(Database& db, std::int64_t run, const std::string& state, const 
   auto update = db.prepare("UPDATE runs SET state = ?1, finished_at = ?2 WHERE id = ?3");
   update.bind(1, std::string_view(state)).bind(2, std::string_view(now)).bind(3, run);
   update.run();
+  if (sqlite3_changes(db.handle()) != 1) {
+    throw StoreError(fmt::format("{}: no run {} to mark {} (was the database replaced?)",
+                                 db.path().string(), run, state),
+                     SQLITE_NOTFOUND);
+  }
 }
 
 }  // namespace mx::store

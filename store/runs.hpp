@@ -44,7 +44,8 @@ struct RunPolicyRow {
 // Domains of `run` already stored: a resumed run skips them.
 [[nodiscard]] std::set<std::string> stored_domains(const Database& db, std::int64_t run);
 
-// Sets state ('interrupted' or 'complete') and finished_at.
+// Sets state ('interrupted' or 'complete') and finished_at. Throws StoreError when there is no
+// such run (the file was replaced by another database).
 void finish_run(Database& db, std::int64_t run, const std::string& state, const std::string& now);
 
 }  // namespace mx::store

@@ -3,7 +3,11 @@
 namespace mx::store {
 
 void record_submissions(Database& db, std::int64_t run, const std::vector<SubmissionRow>& rows) {
-  db.exec("BEGIN IMMEDIATE");
+  // Its own transaction, or a part of the caller's (the one that marks the run complete).
+  const bool own = sqlite3_get_autocommit(db.handle()) != 0;
+  if (own) {
+    db.exec("BEGIN IMMEDIATE");
+  }
   try {
     auto clear = db.prepare("DELETE FROM submissions WHERE run_id = ?1");
     clear.bind(1, run);
@@ -26,9 +30,13 @@ void record_submissions(Database& db, std::int64_t run, const std::vector<Submis
           .bind(11, std::string_view(row.mta_sts));
       insert.run();
     }
-    db.exec("COMMIT");
+    if (own) {
+      db.exec("COMMIT");
+    }
   } catch (...) {
-    db.exec("ROLLBACK");
+    if (own) {
+      db.rollback();
+    }
     throw;
   }
 }

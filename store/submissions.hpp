@@ -24,7 +24,8 @@ struct SubmissionRow {
   std::string mta_sts;
 };
 
-// Replaces the submissions recorded for `run` (a resumed triage decides again). One transaction.
+// Replaces the submissions recorded for `run` (a resumed triage decides again). One transaction:
+// its own, or the caller's when one is open (the one that marks the run complete).
 void record_submissions(Database& db, std::int64_t run, const std::vector<SubmissionRow>& rows);
 
 // Records (or replaces) the contact of an admitted domain.

@@ -57,7 +57,11 @@ void record_validation(Database& db, std::int64_t run) {
   const auto previous = previous_validation(db, run, author);
   const auto before = previous ? previous_state(db, *previous) : std::map<std::string, Previous>{};
 
-  db.exec("BEGIN IMMEDIATE");
+  // Its own transaction, or a part of the caller's (the one that marks the run complete).
+  const bool own = sqlite3_get_autocommit(db.handle()) != 0;
+  if (own) {
+    db.exec("BEGIN IMMEDIATE");
+  }
   try {
     auto current = db.prepare(
         "SELECT d.domain, d.status, p.mode FROM domains d "
@@ -95,9 +99,13 @@ void record_validation(Database& db, std::int64_t run) {
           .bind(7, previous);
       insert.run();
     }
-    db.exec("COMMIT");
+    if (own) {
+      db.exec("COMMIT");
+    }
   } catch (...) {
-    db.exec("ROLLBACK");
+    if (own) {
+      db.rollback();
+    }
     throw;
   }
 }

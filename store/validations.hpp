@@ -32,7 +32,8 @@ struct ValidationRow {
                                                               const std::string& author);
 
 // Computes and stores (replacing any earlier computation) the categories of validation `run`
-// against the previous validation of the same list author. One transaction.
+// against the previous validation of the same list author. One transaction: its own, or the
+// caller's when one is open (the one that marks the run complete).
 void record_validation(Database& db, std::int64_t run);
 
 // The stored categories of validation `run`, in the run's input order.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "store/schema.hpp"
 
 namespace mx::store {
@@ -223,8 +225,17 @@ void Writer::run() {
         }
         db.exec("COMMIT");
       } catch (...) {
-        db.exec("ROLLBACK");
+        db.rollback();
         throw;
+      }
+      // SQLite goes on writing into a file deleted or replaced under it: stop, and say so, rather
+      // than report as stored what nobody can read.
+      if (db.file_has_moved()) {
+        throw StoreError(
+            fmt::format("{}: the database file was deleted or replaced during the run; what the "
+                        "run wrote since is lost with it",
+                        path_.string()),
+            SQLITE_READONLY_DBMOVED);
       }
       std::lock_guard lock(mutex_);
       written_ += batch.size();

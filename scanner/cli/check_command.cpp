@@ -56,7 +56,7 @@ int run_check(const ScanOptions& options, const CheckArgs& args) {
   }
   const std::vector<std::optional<judge::ListPolicy>> policies(policy ? domains.size() : 0, policy);
   const auto trust = load_trust("check", options);
-  if (!trust) {
+  if (!trust || !options.check_open_files("check")) {
     return exit_usage;
   }
 

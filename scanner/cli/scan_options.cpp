@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <iostream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 namespace mx::cli {
@@ -39,10 +41,26 @@ std::string ScanOptions::ehlo_name() const {
   return host.data();
 }
 
+unsigned ScanOptions::thread_count() const {
+  return threads != 0 ? threads : std::max(1U, std::thread::hardware_concurrency());
+}
+
+bool ScanOptions::check_open_files(std::string_view command) const {
+  if (engine::fit_concurrency(1, thread_count()) != 0) {
+    return true;
+  }
+  std::cerr << fmt::format(
+      "mxscan {}: the open-file limit (ulimit -n) is {}: too low for {} thread{}, which need {} "
+      "descriptors and {} per domain in flight; raise it, or give fewer --threads\n",
+      command, engine::raise_open_file_limit(), thread_count(), thread_count() == 1 ? "" : "s",
+      engine::reserved_open_files(thread_count()), engine::kOpenFilesPerDomain);
+  return false;
+}
+
 engine::EngineOptions ScanOptions::engine_options(const probes::tls::TrustStore& trust) const {
   engine::EngineOptions out;
-  out.threads = threads != 0 ? threads : std::max(1U, std::thread::hardware_concurrency());
-  out.concurrency = engine::fit_concurrency(concurrency);
+  out.threads = thread_count();
+  out.concurrency = std::max<std::size_t>(1, engine::fit_concurrency(concurrency, out.threads));
   out.per_ip = per_ip;
   out.endpoint_cache = endpoint_cache;
   out.retry_delay = std::chrono::milliseconds(static_cast<std::int64_t>(retry_delay_s * 1000.0));

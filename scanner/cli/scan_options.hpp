@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/App.hpp>
@@ -37,7 +38,13 @@ struct ScanOptions {
   [[nodiscard]] std::chrono::milliseconds timeout() const;
   [[nodiscard]] std::chrono::milliseconds greeting_timeout() const;
   [[nodiscard]] std::string ehlo_name() const;
-  // The engine's settings from these options; `trust` must outlive the engine.
+  // --threads, or one per core.
+  [[nodiscard]] unsigned thread_count() const;
+  // False, with a message on stderr naming the limit, when the open-file limit leaves no room for
+  // one domain in flight beside what the run itself holds (checked before anything is written).
+  [[nodiscard]] bool check_open_files(std::string_view command) const;
+  // The engine's settings from these options; `trust` must outlive the engine. Concurrency is
+  // lowered to what the open-file limit allows.
   [[nodiscard]] engine::EngineOptions engine_options(const probes::tls::TrustStore& trust) const;
 };
 

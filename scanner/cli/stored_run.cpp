@@ -5,8 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -52,6 +54,14 @@ std::vector<store::RunPolicyRow> policy_rows(const StoredRunRequest& request) {
   return rows;
 }
 
+// `text` without `prefix` (a store message names the file, which the caller's names already).
+std::string without_prefix(std::string_view text, std::string_view prefix) {
+  if (text.substr(0, prefix.size()) == prefix) {
+    text.remove_prefix(prefix.size());
+  }
+  return std::string(text);
+}
+
 }  // namespace
 
 std::string options_json(const ScanOptions& o) {
@@ -84,7 +94,7 @@ int exit_code_of(const std::string& db_path, std::int64_t run) {
 StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
   const auto& command = request.command;
   const auto trust = load_trust(command, options);
-  if (!trust) {
+  if (!trust || !options.check_open_files(command)) {
     return {exit_usage, 0};
   }
   auto& info = request.info;
@@ -177,10 +187,41 @@ StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
     const auto stats = engine.stats();
     std::fprintf(stderr, "%smxscan %s: %s in %.1f s\n", tty ? "\r\033[K" : "", command.c_str(),
                  progress_line(stats, elapsed()).c_str(), elapsed());
+    // Opening creates a missing file: a database deleted since the writer's last commit would
+    // come back empty, and the run be reported complete in it.
+    if (!std::filesystem::exists(request.db)) {
+      throw store::StoreError(
+          fmt::format("{}: the database file was deleted during the run", request.db),
+          SQLITE_NOTFOUND);
+    }
     auto db = store::open_for_writing(request.db);
-    store::finish_run(db, run, complete ? "complete" : "interrupted", engine::utc_now());
+    if (complete && request.on_complete) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        request.on_complete(db, run);
+        store::finish_run(db, run, "complete", engine::utc_now());
+        db.exec("COMMIT");
+      } catch (const store::StoreError&) {
+        db.rollback();
+        throw;
+      } catch (const std::runtime_error& e) {  // what on_complete read did not parse
+        db.rollback();
+        throw store::StoreError(e.what(), SQLITE_ERROR);
+      }
+    } else {
+      store::finish_run(db, run, complete ? "complete" : "interrupted", engine::utc_now());
+    }
   } catch (const store::StoreError& e) {
-    std::cerr << fmt::format("mxscan {}: {}\n", command, e.what());
+    // Read-only, full, an I/O error: what was committed stays and the run stays unfinished, so
+    // --resume finishes it once the cause is gone. A deleted file took the run with it.
+    const bool gone = e.code() == SQLITE_READONLY_DBMOVED || e.code() == SQLITE_NOTFOUND;
+    std::cerr << fmt::format(
+        "mxscan {}: cannot store the results in {}: {}\nmxscan {}: {}\n", command, request.db,
+        without_prefix(e.what(), request.db + ": "), command,
+        gone ? fmt::format("run {} went with that file; run the command again to start over", run)
+             : fmt::format("run {} keeps what was committed; once the database is usable, "
+                           "finish it with the same command and --resume",
+                           run));
     return {exit_usage, run};
   }
   if (!complete) {

@@ -31,6 +31,10 @@ struct StoredRunRequest {
   // Called on a shard thread for each outcome before it is stored: a command that judges with
   // what was observed (triage's suggested patterns) may judge again here.
   std::function<void(engine::DomainOutcome&)> rejudge;
+  // Called once every domain is stored, inside the transaction that marks the run complete, to
+  // record what the command derives from the run (validate's categories, triage's decisions): a
+  // run is then never complete without them, whenever the process dies.
+  std::function<void(store::Database&, std::int64_t run)> on_complete;
 };
 
 struct StoredRun {

@@ -302,18 +302,12 @@ int run_triage(const ScanOptions& options, const TriageArgs& args) {
     const judge::ListPolicy suggested{list::Mode::testing, list::suggest_patterns(hosts)};
     outcome.result = judge::judge_domain(outcome.observation, &suggested);
   };
-  request.resume = args.resume;
-  std::cerr << fmt::format("mxscan triage: {} submissions, {} domains to scan\n",
-                           queue.submissions.size(), to_scan.size());
-  const auto stored = run_stored(options, std::move(request));
-  if (stored.exit_code != 0) {
-    return stored.exit_code;
-  }
-
-  try {
-    auto db = store::open_for_writing(args.db);
-    const auto scanned = read_scanned(db, stored.run);
-    std::vector<Decision> decisions;
+  // Every submission's decision is recorded in the transaction that marks the run complete: a
+  // kill in between would leave a complete run without decisions, which --resume cannot finish.
+  std::map<std::string, Scanned> scanned;
+  std::vector<Decision> decisions;
+  request.on_complete = [&](store::Database& db, std::int64_t run) {
+    scanned = read_scanned(db, run);
     for (const auto& s : queue.submissions) {
       Decision d;
       d.submission = &s;
@@ -347,8 +341,18 @@ int run_triage(const ScanOptions& options, const TriageArgs& args) {
     for (const auto& d : decisions) {
       rows.push_back(submission_row(d));
     }
-    store::record_submissions(db, stored.run, rows);
+    store::record_submissions(db, run, rows);
+  };
+  request.resume = args.resume;
+  std::cerr << fmt::format("mxscan triage: {} submissions, {} domains to scan\n",
+                           queue.submissions.size(), to_scan.size());
+  const auto stored = run_stored(options, std::move(request));
+  if (stored.exit_code != 0) {
+    return stored.exit_code;
+  }
 
+  try {
+    auto db = store::open_for_writing(args.db);
     std::vector<std::string> testing;
     for (const auto& [domain, entry] : list->policies) {
       if (!entry.alias && entry.policy.mode == list::Mode::testing) {

@@ -165,6 +165,11 @@ int run_validate(const ScanOptions& options, const ValidateArgs& args) {
     request.policy_aliases.push_back(entry.alias.value_or(""));
   }
   request.info.input_digest = input_digest(*list, request.policies, request.domains);
+  // The categories are recorded in the transaction that marks the run complete: a complete
+  // validation without them would be the next one's "previous", with every category wrong.
+  request.on_complete = [](store::Database& db, std::int64_t run) {
+    store::record_validation(db, run);
+  };
   request.resume = args.resume;
   std::cerr << fmt::format("mxscan validate: {} entries of the list by \"{}\" dated {}\n",
                            request.domains.size(), list->author, list->timestamp);
@@ -174,10 +179,6 @@ int run_validate(const ScanOptions& options, const ValidateArgs& args) {
   }
 
   try {
-    {
-      auto db = store::open_for_writing(args.db);
-      store::record_validation(db, stored.run);
-    }
     const auto db = store::open_for_reading(args.db);
     const auto report = reports::load_validation_report(db, stored.run, args.remove_after);
     auto& summary = options.json ? std::cerr : std::cout;

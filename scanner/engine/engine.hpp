@@ -68,7 +68,8 @@ struct EngineStats {
 // What run() does on its caller's thread besides waiting.
 struct RunHooks {
   // SIGINT/SIGTERM stop feeding; in-flight domains get `grace` to finish; a second signal
-  // abandons them at once.
+  // abandons them at once. They stay caught until the Engine is destroyed: one arriving after
+  // run() returned is ignored, so that the caller commits and records the run undisturbed.
   bool handle_signals = false;
   std::chrono::milliseconds grace{10'000};
   // Called every progress_interval while running (on run()'s caller's thread).
@@ -102,8 +103,21 @@ class Engine {
   std::unique_ptr<Impl> impl_;
 };
 
-// The largest number of domains in flight that RLIMIT_NOFILE allows (each in-flight probe holds a
-// socket), after raising the soft limit to the hard one.
-[[nodiscard]] std::size_t fit_concurrency(std::size_t wanted);
+// RLIMIT_NOFILE after raising the soft limit to the hard one.
+[[nodiscard]] std::size_t raise_open_file_limit();
+
+// Open files a run of `threads` shards needs besides its domains' sockets: those open now (the
+// standard streams, anything inherited), each event loop's epoll, eventfd and timerfd, each
+// shard's DNS sockets, the signal pipe, the database with its WAL and shared memory, and room.
+[[nodiscard]] std::size_t reserved_open_files(unsigned threads);
+
+// Each domain in flight holds up to two sockets: an SMTP connection (to one MX address at a time)
+// and the MTA-STS policy fetch, which runs beside it.
+inline constexpr std::size_t kOpenFilesPerDomain = 2;
+
+// The largest number of domains in flight, at most `wanted`, that RLIMIT_NOFILE allows after
+// raising the soft limit to the hard one: backpressure, so that no socket fails for want of a
+// descriptor (which would be recorded as the peer's failure). 0 when not even one domain fits.
+[[nodiscard]] std::size_t fit_concurrency(std::size_t wanted, unsigned threads);
 
 }  // namespace mx::engine
