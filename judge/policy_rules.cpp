@@ -173,10 +173,12 @@ Check judge_mta_sts_policy(const Check& record, const std::optional<PolicyFetch>
     case FetchEnding::timeout:
       return make(kPolicy, Status::error, "timeout", ending_text(f));
     case FetchEnding::forbidden:
-      return make(kPolicy, Status::error, "forbidden",
-                  fmt::format("every address of {} is special-purpose; not connected without "
-                              "--allow-private",
-                              f.host));
+      // The fetch's detail names each address and its block.
+      return make(
+          kPolicy, Status::error, "forbidden",
+          fmt::format(
+              "{}; not connected without --allow-private",
+              f.detail.empty() ? "every address of " + f.host + " is special-purpose" : f.detail));
     case FetchEnding::no_address:
     case FetchEnding::refused:
     case FetchEnding::unreachable:

@@ -211,10 +211,11 @@ std::vector<Check> judge_address(const Observation& o,
                                  const std::optional<probes::tls::CertificateFacts>& certificate) {
   std::vector<Check> checks;
   if (o.ending == Ending::forbidden) {
-    checks.push_back(make("address", Status::error, "forbidden",
-                          fmt::format("{} is a special-purpose address; not connected without "
-                                      "--allow-private",
-                                      o.ip.to_string())));
+    // The probe's detail names the block: "special-purpose address: Loopback (127.0.0.0/8, ...".
+    checks.push_back(
+        make("address", Status::error, "forbidden",
+             fmt::format("{} is a {}; not connected without --allow-private", o.ip.to_string(),
+                         o.detail.empty() ? "special-purpose address" : o.detail)));
     for (const auto* name : {"connect", "smtp", "starttls", "tls", "certificate"}) {
       checks.push_back(skipped(name, "address forbidden"));
     }

@@ -14,6 +14,9 @@ packages=(
   libgpgme-dev gnupg
   # tools the scripts use
   python3 procps sqlite3
+  # tests/unit/cli/special_addresses_test.cpp: strace (every connect(2) mxscan makes) and ip (the
+  # addresses of a network namespace; unshare comes with util-linux)
+  strace iproute2
   # tests/packaging: systemd's parser checks the units of packaging/
   systemd
   # interoperability tests (tests/interop): an MTA, a web server, a DNSSEC zone signer, an

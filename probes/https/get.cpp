@@ -198,14 +198,10 @@ asio::awaitable<bool> connect(const GetConfig& config, const Deadlines& deadline
   bool tried = false;
   for (const asio::ip::address& ip : addresses) {
     if (!net::may_connect(ip, config.allow_private)) {
-      const std::optional<net::SpecialBlock> block = net::special_block(ip);
-      std::string detail = "special-purpose address";
-      if (block) {
-        detail += ": ";
-        detail += block->name;
-      }
       out.attempts.push_back(
-          ConnectAttempt{.ip = ip, .result = ConnectResult::forbidden, .detail = detail});
+          ConnectAttempt{.ip = ip,
+                         .result = ConnectResult::forbidden,
+                         .detail = "special-purpose address: " + net::describe_special(ip)});
       continue;
     }
     if (deadlines.budget_spent()) {
@@ -234,6 +230,12 @@ asio::awaitable<bool> connect(const GetConfig& config, const Deadlines& deadline
   if (!tried) {
     out.ending = Ending::forbidden;
     out.detail = "every address of " + out.host + " is special-purpose";
+    // Each one and its block: the operator learns which records to fix (or where they point).
+    const char* separator = ": ";
+    for (const ConnectAttempt& attempt : out.attempts) {
+      out.detail += separator + attempt.ip.to_string() + " is " + net::describe_special(attempt.ip);
+      separator = "; ";
+    }
   }
   co_return false;
 }

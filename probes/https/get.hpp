@@ -97,6 +97,7 @@ enum class Ending : std::uint8_t {
   no_address,   // the host has no A and no AAAA record (NXDOMAIN or NODATA)
   dns_error,    // no address, and a lookup failed (SERVFAIL, REFUSED, timeout, ...): undetermined
   forbidden,    // every address is special-purpose and allow_private is off: never connected
+                // (detail names each address and its block)
   refused,      // connection refused by the last address tried
   unreachable,  // network or host unreachable at the last address tried
   timeout,      // a step's deadline or the budget passed: see detail
@@ -124,7 +125,7 @@ enum class ConnectResult : std::uint8_t {
 struct ConnectAttempt {
   boost::asio::ip::address ip;
   ConnectResult result = ConnectResult::connected;
-  std::string detail;  // why it failed; the special-purpose block's name when forbidden
+  std::string detail;  // why it failed; the special-purpose block(s) when forbidden
 
   bool operator==(const ConnectAttempt&) const = default;
 };

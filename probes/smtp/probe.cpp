@@ -391,12 +391,7 @@ asio::awaitable<void> probe_smtp(ProbeConfig config, tls::TlsClient& tls, Observ
 
   if (!net::may_connect(config.ip, config.allow_private)) {
     out.ending = Ending::forbidden;
-    const std::optional<net::SpecialBlock> block = net::special_block(config.ip);
-    out.detail = "special-purpose address";
-    if (block) {
-      out.detail += ": ";
-      out.detail += block->name;
-    }
+    out.detail = "special-purpose address: " + net::describe_special(config.ip);
     co_return;
   }
 

@@ -190,9 +190,9 @@ std::string addresses_text(const dns::AddressAnswer& answer, bool allow_private)
   std::string out = meta_text(answer.meta);
   for (const auto& ip : answer.addresses) {
     out += "\n        " + ip.to_string();
-    if (const auto block = net::special_block(ip)) {
+    if (const std::string special = net::describe_special(ip); !special.empty()) {
       out += fmt::format(
-          " [special-purpose: {}, {}{}]", block->name, block->source,
+          " [special-purpose: {}{}]", special,
           net::may_connect(ip, allow_private) ? "" : "; refused without --allow-private");
     }
   }

@@ -1,6 +1,8 @@
 #include "scanner/net/special_addresses.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,8 +11,9 @@ namespace mx::net {
 namespace {
 
 // The IANA IPv4 and IPv6 Special-Purpose Address Registries as of 2025, every entry (globally
-// reachable ones too: no mail server lives on an anycast PCP, AS112 or AMT address), and the
-// multicast ranges, which are not unicast destinations at all.
+// reachable ones too: no mail server lives on an anycast PCP, AS112 or AMT address), the
+// multicast ranges, which are not unicast destinations at all, and the deprecated IPv6 forms that
+// carry an IPv4 address (reserved by the IETF in ::/8, no host's address).
 constexpr std::array kBlocks{
     SpecialBlock{"0.0.0.0/8", "This network", "RFC 791"},
     SpecialBlock{"0.0.0.0/32", "This host on this network", "RFC 1122"},
@@ -41,6 +44,8 @@ constexpr std::array kBlocks{
     SpecialBlock{"::1/128", "Loopback Address", "RFC 4291"},
     SpecialBlock{"::/128", "Unspecified Address", "RFC 4291"},
     SpecialBlock{"::ffff:0:0/96", "IPv4-mapped Address", "RFC 4291"},
+    SpecialBlock{"::/96", "IPv4-compatible Address (deprecated)", "RFC 4291"},
+    SpecialBlock{"::ffff:0:0:0/96", "IPv4-translated Address (deprecated)", "RFC 2765"},
     SpecialBlock{"64:ff9b::/96", "IPv4-IPv6 Translation", "RFC 6052"},
     SpecialBlock{"64:ff9b:1::/48", "IPv4-IPv6 Translation (local use)", "RFC 8215"},
     SpecialBlock{"100::/64", "Discard-Only Address Block", "RFC 6666"},
@@ -125,6 +130,79 @@ std::span<const SpecialBlock> special_blocks() {
   return kBlocks;
 }
 
+std::optional<boost::asio::ip::address_v4> embedded_ipv4(const boost::asio::ip::address_v6& ip) {
+  const auto bytes = ip.to_bytes();
+  const auto zero = [&bytes](std::size_t from, std::size_t to) {
+    return std::all_of(bytes.begin() + static_cast<std::ptrdiff_t>(from),
+                       bytes.begin() + static_cast<std::ptrdiff_t>(to),
+                       [](std::uint8_t b) { return b == 0; });
+  };
+  const auto v4_at = [&bytes](std::size_t at) {
+    return boost::asio::ip::address_v4(boost::asio::ip::address_v4::bytes_type{
+        bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]});
+  };
+  // 64:ff9b::/96, RFC 6052 2.1.
+  constexpr std::array<std::uint8_t, 4> nat64{0x00, 0x64, 0xff, 0x9b};
+  if (std::equal(nat64.begin(), nat64.end(), bytes.begin()) && zero(4, 12)) {
+    return v4_at(12);
+  }
+  // 2002::/16, RFC 3056 2: the IPv4 address follows the prefix.
+  if (bytes[0] == 0x20 && bytes[1] == 0x02) {
+    return v4_at(2);
+  }
+  if (!zero(0, 8)) {
+    return std::nullopt;
+  }
+  if (zero(8, 10) && bytes[10] == 0xff && bytes[11] == 0xff) {  // ::ffff:a.b.c.d
+    return v4_at(12);
+  }
+  if (bytes[8] == 0xff && bytes[9] == 0xff && zero(10, 12)) {  // ::ffff:0:a.b.c.d
+    return v4_at(12);
+  }
+  if (zero(8, 12) && !ip.is_unspecified() && !ip.is_loopback()) {  // ::a.b.c.d
+    return v4_at(12);
+  }
+  return std::nullopt;
+}
+
+std::optional<SpecialAddress> classify_special(const boost::asio::ip::address& ip) {
+  SpecialAddress out;
+  out.block = special_block(ip);
+  if (ip.is_v6()) {
+    out.embedded = embedded_ipv4(ip.to_v6());
+    if (out.embedded) {
+      out.embedded_block = special_block(boost::asio::ip::address(*out.embedded));
+    }
+  }
+  if (!out.block && !out.embedded_block) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::string describe_special(const boost::asio::ip::address& ip) {
+  const auto special = classify_special(ip);
+  if (!special) {
+    return {};
+  }
+  const auto text = [](const SpecialBlock& block) {
+    return std::string(block.name) + " (" + std::string(block.prefix) + ", " +
+           std::string(block.source) + ")";
+  };
+  std::string out;
+  if (special->block) {
+    out = text(*special->block);
+  }
+  if (special->embedded) {
+    out += out.empty() ? "carrying " : " carrying ";
+    out += special->embedded->to_string();
+    if (special->embedded_block) {
+      out += ", " + text(*special->embedded_block);
+    }
+  }
+  return out;
+}
+
 std::optional<SpecialBlock> special_block(const boost::asio::ip::address& ip) {
   std::array<std::uint8_t, 16> bytes{};
   if (ip.is_v6()) {
@@ -147,7 +225,7 @@ std::optional<SpecialBlock> special_block(const boost::asio::ip::address& ip) {
 }
 
 bool may_connect(const boost::asio::ip::address& ip, bool allow_private) {
-  return allow_private || !special_block(ip).has_value();
+  return allow_private || !classify_special(ip).has_value();
 }
 
 }  // namespace mx::net
