@@ -64,12 +64,15 @@ std::optional<std::int64_t> find_resumable_run(const Database& db, const RunInfo
   return query.column_int(0);
 }
 
-std::set<std::string> stored_domains(const Database& db, std::int64_t run) {
-  auto query = db.prepare("SELECT domain FROM domains WHERE run_id = ?1");
-  query.bind(1, run);
-  std::set<std::string> out;
-  while (query.step()) {
-    out.insert(query.column_text(0));
+std::vector<bool> stored_of(const Database& db, std::int64_t run,
+                            const std::vector<std::string>& domains) {
+  auto query = db.prepare("SELECT 1 FROM domains WHERE run_id = ?1 AND domain = ?2");
+  std::vector<bool> out;
+  out.reserve(domains.size());
+  for (const auto& domain : domains) {
+    query.bind(1, run).bind(2, std::string_view(domain));
+    out.push_back(query.step());
+    query.reset();
   }
   return out;
 }

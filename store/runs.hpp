@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -41,8 +40,10 @@ struct RunPolicyRow {
 [[nodiscard]] std::optional<std::int64_t> find_resumable_run(const Database& db,
                                                              const RunInfo& info);
 
-// Domains of `run` already stored: a resumed run skips them.
-[[nodiscard]] std::set<std::string> stored_domains(const Database& db, std::int64_t run);
+// Which of `domains` are already stored in `run` (same index): a resumed run skips them. One
+// indexed lookup each, so that nothing the size of the run is held but the answer.
+[[nodiscard]] std::vector<bool> stored_of(const Database& db, std::int64_t run,
+                                          const std::vector<std::string>& domains);
 
 // Sets state ('interrupted' or 'complete') and finished_at. Throws StoreError when there is no
 // such run (the file was replaced by another database).

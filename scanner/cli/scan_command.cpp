@@ -31,47 +31,38 @@ int run_scan(const ScanOptions& options, const ScanArgs& args) {
     std::cerr << fmt::format("mxscan scan: --shard '{}' is not K/N with 0 <= K < N\n", args.shard);
     return exit_usage;
   }
+  const std::string input_name = args.input == "-" ? "<stdin>" : args.input;
+  const auto report = [&](const targets::LineProblem& problem) {
+    std::cerr << fmt::format("{}:{}: skipped: {}: '{}'\n", input_name, problem.line, problem.reason,
+                             problem.text);
+  };
   targets::DomainList list;
   if (args.input == "-") {
-    list = targets::read_domain_list(std::cin);
+    list = targets::read_domain_list(std::cin, shard, report);
   } else {
     std::ifstream in(args.input);
     if (!in) {
       std::cerr << fmt::format("mxscan scan: cannot read {}\n", args.input);
       return exit_usage;
     }
-    list = targets::read_domain_list(in);
-  }
-  const std::string input_name = args.input == "-" ? "<stdin>" : args.input;
-  for (const auto& problem : list.problems) {
-    std::cerr << fmt::format("{}:{}: skipped: {}: '{}'\n", input_name, problem.line, problem.reason,
-                             problem.text);
-  }
-  std::vector<std::string> domains;
-  std::vector<std::int64_t> positions;  // in the whole input, so merged shards keep its order
-  for (std::size_t i = 0; i < list.domains.size(); ++i) {
-    auto& domain = list.domains[i];
-    if (shard.count == 1 || targets::shard_of(domain, shard.count) == shard.index) {
-      domains.push_back(std::move(domain));
-      positions.push_back(static_cast<std::int64_t>(i));
-    }
+    list = targets::read_domain_list(in, shard, report);
   }
   std::cerr << fmt::format(
       "mxscan scan: {} domains to scan ({} lines, {} malformed skipped, {} "
       "duplicates){}\n",
-      domains.size(), list.lines, list.problems.size(), list.duplicates,
+      list.domains.size(), list.lines, list.problems, list.duplicates,
       args.shard.empty() ? "" : ", shard " + args.shard);
 
   StoredRunRequest request;
   request.command = "scan";
   request.db = args.db;
   request.info.kind = "scan";
-  request.info.input_digest = targets::input_digest(domains);
+  request.info.input_digest = std::move(list.digest);
   if (!args.shard.empty()) {
     request.info.shard = args.shard;
   }
-  request.domains = std::move(domains);
-  request.positions = std::move(positions);
+  request.domains = std::move(list.domains);
+  request.positions = std::move(list.positions);
   request.resume = args.resume;
   const auto stored = run_stored(options, std::move(request));
   if (stored.exit_code != 0) {

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <set>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -102,8 +101,6 @@ StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
   info.mxscan_version = kVersion;
 
   std::int64_t run = 0;
-  // Indexes into request.domains still to scan.
-  std::vector<std::size_t> todo;
   try {
     auto db = store::open_for_writing(request.db);
     std::optional<std::int64_t> resumable;
@@ -118,34 +115,39 @@ StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
     }
     if (resumable) {
       run = *resumable;
-      const auto stored = store::stored_domains(db, run);
-      for (std::size_t i = 0; i < request.domains.size(); ++i) {
-        if (stored.count(request.domains[i]) == 0) {
-          todo.push_back(i);
+      // What is left to scan, kept in place: a second copy of the input would double its memory.
+      const auto stored = store::stored_of(db, run, request.domains);
+      const auto total = request.domains.size();
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < total; ++i) {
+        if (stored[i]) {
+          continue;
         }
+        if (kept != i) {
+          request.domains[kept] = std::move(request.domains[i]);
+          if (!request.policies.empty()) {
+            request.policies[kept] = std::move(request.policies[i]);
+          }
+        }
+        ++kept;
+      }
+      request.domains.resize(kept);
+      if (!request.policies.empty()) {
+        request.policies.resize(kept);
       }
       std::cerr << fmt::format("mxscan {}: resuming run {}: {} stored, {} to go\n", command, run,
-                               request.domains.size() - todo.size(), todo.size());
+                               total - kept, kept);
     } else {
       run = store::create_run(db, info, engine::utc_now(), request.domains, request.positions,
                               policy_rows(request));
-      for (std::size_t i = 0; i < request.domains.size(); ++i) {
-        todo.push_back(i);
-      }
     }
   } catch (const store::StoreError& e) {
     std::cerr << fmt::format("mxscan {}: {}\n", command, e.what());
     return {exit_usage, 0};
   }
-
-  std::vector<std::string> domains;
-  std::vector<std::optional<judge::ListPolicy>> policies;
-  for (const auto i : todo) {
-    domains.push_back(request.domains[i]);
-    if (!request.policies.empty()) {
-      policies.push_back(request.policies[i]);
-    }
-  }
+  // Recorded in run_inputs and run_policies: their memory goes before the scan's comes.
+  request.positions = std::vector<std::int64_t>();
+  request.policy_aliases = std::vector<std::string>();
 
   const bool tty = isatty(STDERR_FILENO) == 1;
   const auto started = std::chrono::steady_clock::now();
@@ -167,7 +169,7 @@ StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
     // reports it. The sink runs on shard threads and must not throw into them.
     std::atomic<bool> store_failed{false};
     complete = engine.run(
-        domains,
+        request.domains,
         [&](engine::DomainOutcome&& outcome) {
           if (store_failed) {
             return;
@@ -182,7 +184,7 @@ StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
             engine.stop(std::chrono::milliseconds(0));
           }
         },
-        hooks, policies);
+        hooks, request.policies);
     writer.close();
     const auto stats = engine.stats();
     std::fprintf(stderr, "%smxscan %s: %s in %.1f s\n", tty ? "\r\033[K" : "", command.c_str(),

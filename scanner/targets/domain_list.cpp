@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <memory>
+#include <stdexcept>
 #include <unordered_set>
 #include <variant>
 
@@ -35,16 +37,52 @@ std::array<unsigned char, 32> sha256(std::string_view data) {
   return digest;
 }
 
+std::string hex(const std::array<unsigned char, 32>& digest) {
+  std::string out;
+  for (const auto byte : digest) {
+    out += fmt::format("{:02x}", byte);
+  }
+  return out;
+}
+
+// input_digest() fed one domain at a time.
+class StreamedDigest {
+ public:
+  StreamedDigest() : context_(EVP_MD_CTX_new()) {
+    if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) {
+      throw std::runtime_error("SHA-256 is not available");
+    }
+  }
+  void add(std::string_view domain) {
+    EVP_DigestUpdate(context_.get(), domain.data(), domain.size());
+    EVP_DigestUpdate(context_.get(), "\n", 1);
+  }
+  std::string finish() {
+    std::array<unsigned char, 32> digest{};
+    unsigned int size = 0;
+    EVP_DigestFinal_ex(context_.get(), digest.data(), &size);
+    return hex(digest);
+  }
+
+ private:
+  struct Free {
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> context_;
+};
+
 }  // namespace
 
-DomainList read_domain_list(std::istream& in) {
+DomainList read_domain_list(std::istream& in, const Shard& shard, const ProblemSink& on_problem) {
   DomainList out;
-  std::unordered_set<std::string> seen;
+  StreamedDigest digest;
+  std::unordered_set<std::string> seen;  // the shard's names only
   std::string line;
   while (std::getline(in, line)) {
     ++out.lines;
     auto problem = [&](std::string reason) {
-      out.problems.push_back({out.lines, line.substr(0, 200), std::move(reason)});
+      ++out.problems;
+      on_problem({out.lines, line.substr(0, 200), std::move(reason)});
     };
     if (line.size() > kMaxLine) {
       problem("line too long");
@@ -79,26 +117,27 @@ DomainList read_domain_list(std::istream& in) {
       continue;
     }
     auto& domain = std::get<std::string>(normalised);
+    if (shard.count > 1 && shard_of(domain, shard.count) != shard.index) {
+      continue;
+    }
     if (!seen.insert(domain).second) {
       ++out.duplicates;
       continue;
     }
+    digest.add(domain);
     out.domains.push_back(std::move(domain));
+    out.positions.push_back(static_cast<std::int64_t>(out.lines));
   }
+  out.digest = digest.finish();
   return out;
 }
 
 std::string input_digest(const std::vector<std::string>& domains) {
-  std::string joined;
+  StreamedDigest digest;
   for (const auto& domain : domains) {
-    joined += domain;
-    joined += '\n';
+    digest.add(domain);
   }
-  std::string hex;
-  for (const auto byte : sha256(joined)) {
-    hex += fmt::format("{:02x}", byte);
-  }
-  return hex;
+  return digest.finish();
 }
 
 bool parse_shard(const std::string& text, Shard& out) {

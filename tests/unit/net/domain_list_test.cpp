@@ -1,13 +1,30 @@
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include <catch2/catch.hpp>
 
 #include "scanner/targets/domain_list.hpp"
 
-using mx::targets::read_domain_list;
+namespace {
+
+struct Read {
+  mx::targets::DomainList list;
+  std::vector<mx::targets::LineProblem> problems;
+};
+
+Read read(const std::string& text, mx::targets::Shard shard = {}) {
+  std::istringstream in(text);
+  Read out;
+  out.list = mx::targets::read_domain_list(
+      in, shard, [&](const mx::targets::LineProblem& problem) { out.problems.push_back(problem); });
+  return out;
+}
+
+}  // namespace
 
 TEST_CASE("domain lists: comments, blank lines, rank CSV, normalisation, duplicates", "[unit]") {
-  std::istringstream in(
+  const auto [list, problems] = read(
       "\xEF\xBB\xBF# a list\n"
       "example.com\n"
       "\n"
@@ -21,30 +38,72 @@ TEST_CASE("domain lists: comments, blank lines, rank CSV, normalisation, duplica
       "localhost\n"
       "\r\n"
       "mail.example.net\r\n");
-  const auto list = read_domain_list(in);
   CHECK(list.domains == std::vector<std::string>{"example.com", "example.org", "google.com",
                                                  "xn--bcher-kva.example", "mail.example.net"});
+  CHECK(list.positions == std::vector<std::int64_t>{2, 4, 5, 6, 13});
   CHECK(list.duplicates == 1);
   CHECK(list.lines == 13);
-  REQUIRE(list.problems.size() == 4);
-  CHECK(list.problems[0].line == 8);
-  CHECK(list.problems[0].text == "not a domain");
-  CHECK(list.problems[1].line == 9);
-  CHECK(list.problems[2].line == 10);
-  CHECK(list.problems[3].line == 11);
-  CHECK_FALSE(list.problems[3].reason.empty());
+  CHECK(list.problems == 4);
+  REQUIRE(problems.size() == 4);
+  CHECK(problems[0].line == 8);
+  CHECK(problems[0].text == "not a domain");
+  CHECK(problems[1].line == 9);
+  CHECK(problems[2].line == 10);
+  CHECK(problems[3].line == 11);
+  CHECK_FALSE(problems[3].reason.empty());
+  CHECK(list.digest == mx::targets::input_digest(list.domains));
 }
 
 TEST_CASE("a CSV header line is skipped, a long line is a problem", "[unit]") {
   std::string text = "rank,domain\n1,a.example\n";
   text.append(5000, 'a');
   text += '\n';
-  std::istringstream in(text);
-  const auto list = read_domain_list(in);
+  const auto [list, problems] = read(text);
   CHECK(list.domains == std::vector<std::string>{"a.example"});
-  REQUIRE(list.problems.size() == 1);
-  CHECK(list.problems[0].line == 3);
-  CHECK(list.problems[0].reason == "line too long");
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].line == 3);
+  CHECK(problems[0].reason == "line too long");
+}
+
+TEST_CASE("a shard keeps its domains, their first lines, and their duplicates only", "[unit]") {
+  // Every name twice, the second time in upper case: a duplicate after normalisation.
+  std::string text = "# shards\n";
+  std::vector<std::string> names;
+  for (int i = 0; i < 200; ++i) {
+    std::string name = std::to_string(i);  // not "d" + to_string(): GCC 12 -Wrestrict false alarm
+    name += ".test";
+    names.push_back(name);
+    text += name + "\n";
+  }
+  for (const auto& name : names) {
+    std::string upper = name;
+    std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) {
+      return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    });
+    text += upper + "\nnot a domain\n";
+  }
+  const auto whole = read(text).list;
+  REQUIRE(whole.domains == names);
+  std::vector<std::pair<std::int64_t, std::string>> merged;
+  for (unsigned k = 0; k < 3; ++k) {
+    CAPTURE(k);
+    const auto [part, problems] = read(text, {k, 3});
+    CHECK(part.lines == 601);
+    CHECK(problems.size() == 200);  // malformed lines belong to no shard: each reports them
+    CHECK(part.duplicates == part.domains.size());
+    CHECK(part.digest == mx::targets::input_digest(part.domains));
+    for (std::size_t i = 0; i < part.domains.size(); ++i) {
+      CHECK(mx::targets::shard_of(part.domains[i], 3) == k);
+      merged.emplace_back(part.positions[i], part.domains[i]);
+    }
+  }
+  // Sorted by position, the shards give back the whole input in its order.
+  std::sort(merged.begin(), merged.end());
+  REQUIRE(merged.size() == names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    CHECK(merged[i].first == static_cast<std::int64_t>(i) + 2);
+    CHECK(merged[i].second == names[i]);
+  }
 }
 
 TEST_CASE("the input digest depends on the domains and their order only", "[unit]") {
