@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -129,6 +130,19 @@ void write_domain(Inserts& s, std::int64_t run, const DomainRow& row) {
   }
 }
 
+void count(WriterCounts& counts, std::string_view status) {
+  ++counts.written;
+  if (status == "pass") {
+    ++counts.pass;
+  } else if (status == "warn") {
+    ++counts.warn;
+  } else if (status == "fail") {
+    ++counts.fail;
+  } else if (status == "error") {
+    ++counts.error;
+  }
+}
+
 }  // namespace
 
 Writer::Writer(std::filesystem::path db_path, std::int64_t run, WriterOptions options)
@@ -185,8 +199,12 @@ std::size_t Writer::batch_ready_size() const noexcept {
 }
 
 std::uint64_t Writer::domains_written() const {
+  return counts().written;
+}
+
+WriterCounts Writer::counts() const {
   std::lock_guard lock(mutex_);
-  return written_;
+  return counts_;
 }
 
 void Writer::run() {
@@ -238,7 +256,9 @@ void Writer::run() {
             SQLITE_READONLY_DBMOVED);
       }
       std::lock_guard lock(mutex_);
-      written_ += batch.size();
+      for (const auto& row : batch) {
+        count(counts_, row.status);
+      }
       batch.clear();
     }
   } catch (...) {

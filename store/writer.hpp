@@ -21,6 +21,15 @@
 
 namespace mx::store {
 
+// Domains committed so far, by status: what survives a crash.
+struct WriterCounts {
+  std::uint64_t written = 0;
+  std::uint64_t pass = 0;
+  std::uint64_t warn = 0;
+  std::uint64_t fail = 0;
+  std::uint64_t error = 0;
+};
+
 struct WriterOptions {
   std::size_t queue_capacity = 1024;
   std::size_t batch_size = 256;
@@ -40,6 +49,7 @@ class Writer {
   void close();
 
   [[nodiscard]] std::uint64_t domains_written() const;
+  [[nodiscard]] WriterCounts counts() const;
 
  private:
   void run();
@@ -56,7 +66,7 @@ class Writer {
   bool closing_ = false;
   bool closed_ = false;
   std::exception_ptr error_;
-  std::uint64_t written_ = 0;
+  WriterCounts counts_;
   std::thread thread_;
 };
 

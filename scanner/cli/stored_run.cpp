@@ -22,14 +22,19 @@
 namespace mx::cli {
 namespace {
 
-std::string progress_line(const engine::EngineStats& s, double elapsed_s) {
-  const double rate = elapsed_s > 0 ? static_cast<double>(s.done) / elapsed_s : 0.0;
-  const auto left = s.total > s.done ? s.total - s.done : 0;
+// Counts what the writer has committed, not what the engine has finished: a domain the line
+// calls done survives a kill -9 (finished ones still queued for the writer are "in flight").
+std::string progress_line(const engine::EngineStats& engine, const store::WriterCounts& stored,
+                          double elapsed_s) {
+  const double rate = elapsed_s > 0 ? static_cast<double>(stored.written) / elapsed_s : 0.0;
+  const auto left = engine.total > stored.written ? engine.total - stored.written : 0;
   const double eta = rate > 0 ? static_cast<double>(left) / rate : 0.0;
+  const auto queued = engine.done > stored.written ? engine.done - stored.written : 0;
   return fmt::format(
       "{}/{} domains, {:.0f}/s, ETA {:.0f} s | pass {} warn {} fail {} error {} | "
       "{} in flight",
-      s.done, s.total, rate, eta, s.pass, s.warn, s.fail, s.error, s.in_flight);
+      stored.written, engine.total, rate, eta, stored.pass, stored.warn, stored.fail, stored.error,
+      engine.in_flight + queued);
 }
 
 std::vector<store::RunPolicyRow> policy_rows(const StoredRunRequest& request) {
@@ -162,7 +167,8 @@ StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
     hooks.handle_signals = true;
     if (tty) {
       hooks.progress = [&](const engine::EngineStats& stats) {
-        std::fprintf(stderr, "\r\033[K%s", progress_line(stats, elapsed()).c_str());
+        std::fprintf(stderr, "\r\033[K%s",
+                     progress_line(stats, writer.counts(), elapsed()).c_str());
       };
     }
     // A store failure (disk full, ...) stops the scan: nothing more is fed, and close() below
@@ -188,7 +194,7 @@ StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
     writer.close();
     const auto stats = engine.stats();
     std::fprintf(stderr, "%smxscan %s: %s in %.1f s\n", tty ? "\r\033[K" : "", command.c_str(),
-                 progress_line(stats, elapsed()).c_str(), elapsed());
+                 progress_line(stats, writer.counts(), elapsed()).c_str(), elapsed());
     // Opening creates a missing file: a database deleted since the writer's last commit would
     // come back empty, and the run be reported complete in it.
     if (!std::filesystem::exists(request.db)) {
