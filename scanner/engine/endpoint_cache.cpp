@@ -23,6 +23,11 @@ std::size_t protected_share(std::size_t capacity) {
   return capacity - std::max<std::size_t>(1, capacity / 5);
 }
 
+std::size_t probation_outcomes_share(std::size_t capacity) {
+  return std::max(capacity / kProbationOutcomesDivisor,
+                  std::min(capacity, kProbationOutcomesFloor));
+}
+
 }  // namespace
 
 // A probe's outcome, and a timer that never expires by itself: cancelling it wakes every domain
@@ -48,7 +53,8 @@ EndpointCache::EndpointCache(probes::tls::TlsClient& tls, const probes::tls::Tru
       probe_(std::move(probe)),
       limiter_(per_ip),
       capacity_(std::max<std::size_t>(capacity, 1)),
-      protected_capacity_(protected_share(capacity_)) {}
+      protected_capacity_(protected_share(capacity_)),
+      probation_outcomes_(probation_outcomes_share(capacity_)) {}
 
 EndpointCache::~EndpointCache() = default;
 
@@ -93,8 +99,14 @@ void EndpointCache::trim() noexcept {
     probation_.splice(probation_.begin(), protected_, demoted.position);
     demoted.segment = &probation_;
   }
+  while (probation_.size() > probation_outcomes_) {
+    Entry& aged = *probation_.back();
+    keys_.splice(keys_.begin(), probation_, aged.position);
+    aged.segment = &keys_;
+    aged.result.reset();  // the domains that used it hold their own copies
+  }
   while (entries_.size() > capacity_) {
-    Segment& victims = probation_.empty() ? protected_ : probation_;
+    Segment& victims = !keys_.empty() ? keys_ : !probation_.empty() ? probation_ : protected_;
     if (victims.empty()) {
       break;  // every entry is in flight or awaited
     }
@@ -108,7 +120,12 @@ asio::awaitable<SharedAddressObservation> EndpointCache::observe(std::string hos
                                                                  asio::ip::address ip,
                                                                  int attempt) {
   Key key{ip, host, attempt};
-  if (auto it = entries_.find(key); it != entries_.end()) {
+  bool shared = false;  // asked for before, though its outcome was dropped
+  if (auto it = entries_.find(key); it != entries_.end() && it->second->segment == &keys_) {
+    keys_.erase(it->second->position);
+    entries_.erase(it);
+    shared = true;
+  } else if (it != entries_.end()) {
     // Held here: an eviction while this domain resumes must not free what it returns.
     const std::shared_ptr<Entry> entry = it->second;
     touch(*entry);
@@ -133,6 +150,7 @@ asio::awaitable<SharedAddressObservation> EndpointCache::observe(std::string hos
 
   auto executor = co_await asio::this_coro::executor;
   const auto entry = std::make_shared<Entry>(executor);
+  entry->asked_again = shared;
   entry->self = entries_.emplace(std::move(key), entry).first;
   ++probes_started_;
   trim();

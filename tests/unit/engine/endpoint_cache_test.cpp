@@ -161,10 +161,10 @@ asio::awaitable<std::vector<SharedAddressObservation>> observe_in_order(Endpoint
   co_return out;
 }
 
-// `count` single-use endpoints: distinct SNI names on the fast server.
-std::vector<Ask> single_use(int count) {
+// `count` single-use endpoints: distinct SNI names on the fast server, numbered from `first`.
+std::vector<Ask> single_use(int count, int first = 0) {
   std::vector<Ask> asks;
-  for (int i = 0; i < count; ++i) {
+  for (int i = first; i < first + count; ++i) {
     asks.push_back({"single" + std::to_string(i) + ".test", fast_ip});
   }
   return asks;
@@ -243,6 +243,34 @@ TEST_CASE("An evicted single-use endpoint is probed again when asked for again",
   CHECK(world.cache.probes_started() == capacity + 3);
   CHECK(world.fast.connections_accepted() == capacity + 3);
   CHECK(world.cache.size() == capacity);
+}
+
+TEST_CASE("Old single-use endpoints keep their key, not their outcome; a second use probes again",
+          "[loopback]") {
+  constexpr std::size_t capacity = 64;  // an eighth: 8 outcomes, raised to the floor of 16
+  World world(capacity);
+  const std::vector<Ask> shared = {{"shared.test", fast_ip}};
+
+  Outcome<std::vector<SharedAddressObservation>> seen;
+  world.spawn(
+      observe_in_order(world.cache, shared + single_use(20) + shared + single_use(40, 20) + shared),
+      seen);
+  world.run();
+
+  REQUIRE(seen.value);
+  const auto& results = *seen.value;
+  REQUIRE(results.size() == 63);
+  // Twenty newer endpoints had aged shared.test's outcome out: its second use probed it again,
+  // and that outcome, now protected, served the third use, forty single-use endpoints later.
+  CHECK(results[21] != results[0]);
+  CHECK(results[21]->smtp.ending == Ending::completed);
+  CHECK(results.back() == results[21]);
+  CHECK(world.cache.probes_started() == 1 + 20 + 1 + 40);
+  CHECK(world.fast.connections_accepted() == 62);
+  // 61 keys of endpoints seen, within the capacity; outcomes for the protected one and the
+  // newest sixteen of probation only.
+  CHECK(world.cache.size() == 61);
+  CHECK(world.cache.outcomes() == 1 + mx::engine::kProbationOutcomesFloor);
 }
 
 // What the domain asking for single-use endpoints saw while the slow endpoint's probe ran.
