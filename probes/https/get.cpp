@@ -32,6 +32,7 @@
 
 #include "scanner/dns/resolver.hpp"
 #include "scanner/net/deadline.hpp"
+#include "scanner/net/socket_error.hpp"
 #include "scanner/net/special_addresses.hpp"
 
 namespace mx::probes::https {
@@ -495,24 +496,26 @@ std::optional<std::string> certificate_problem(
 }
 
 Ending ending_for(Stage stage, const error_code& ec) {
-  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+  const net::SocketFailure failure = net::socket_failure(ec);
+  if (failure == net::SocketFailure::timeout) {
     return Ending::timeout;
   }
   if (stage == Stage::tls_handshake) {
     return Ending::tls_failed;
   }
-  if (ec == asio::error::connection_refused) {
-    return Ending::refused;
+  switch (failure) {
+    case net::SocketFailure::refused:
+      return Ending::refused;
+    case net::SocketFailure::unreachable:
+      return Ending::unreachable;
+    case net::SocketFailure::closed:
+      return Ending::closed;
+    case net::SocketFailure::timeout:
+    case net::SocketFailure::other:
+      break;
   }
-  if (ec == asio::error::network_unreachable || ec == asio::error::host_unreachable ||
-      ec == asio::error::network_down || ec == asio::error::address_family_not_supported ||
-      ec == boost::system::errc::address_not_available) {
-    return Ending::unreachable;
-  }
-  if (ec == asio::error::eof || ec == asio::error::connection_reset ||
-      ec == asio::error::connection_aborted || ec == asio::error::broken_pipe ||
-      ec == asio::ssl::error::stream_truncated || ec == http::error::end_of_stream ||
-      ec == http::error::partial_message) {
+  // Beast's parser ends a message cut short with its own errors.
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
     return Ending::closed;
   }
   if (ec == http::error::body_limit) {

@@ -22,6 +22,7 @@
 #include <boost/system/errc.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "scanner/net/socket_error.hpp"
 #include "scanner/net/special_addresses.hpp"
 
 namespace mx::probes::smtp {
@@ -361,24 +362,23 @@ asio::awaitable<void> tls_dialogue(const ProbeConfig& config, Layer<TlsStream>& 
 }  // namespace
 
 Ending ending_for(Stage stage, const error_code& ec) {
-  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+  const net::SocketFailure failure = net::socket_failure(ec);
+  if (failure == net::SocketFailure::timeout) {
     return Ending::timeout;
   }
   if (stage == Stage::tls_handshake) {
     return Ending::tls_failed;
   }
-  if (ec == asio::error::connection_refused) {
-    return Ending::refused;
-  }
-  if (ec == asio::error::network_unreachable || ec == asio::error::host_unreachable ||
-      ec == asio::error::network_down || ec == asio::error::address_family_not_supported ||
-      ec == boost::system::errc::address_not_available) {
-    return Ending::unreachable;
-  }
-  if (ec == asio::error::eof || ec == asio::error::connection_reset ||
-      ec == asio::error::connection_aborted || ec == asio::error::broken_pipe ||
-      ec == asio::ssl::error::stream_truncated) {
-    return Ending::closed;
+  switch (failure) {
+    case net::SocketFailure::refused:
+      return Ending::refused;
+    case net::SocketFailure::unreachable:
+      return Ending::unreachable;
+    case net::SocketFailure::closed:
+      return Ending::closed;
+    case net::SocketFailure::timeout:
+    case net::SocketFailure::other:
+      break;
   }
   return Ending::io_error;
 }
