@@ -503,16 +503,8 @@ Ending ending_for(Stage stage, const error_code& ec) {
   if (stage == Stage::tls_handshake) {
     return Ending::tls_failed;
   }
-  switch (failure) {
-    case net::SocketFailure::refused:
-      return Ending::refused;
-    case net::SocketFailure::unreachable:
-      return Ending::unreachable;
-    case net::SocketFailure::closed:
-      return Ending::closed;
-    case net::SocketFailure::timeout:
-    case net::SocketFailure::other:
-      break;
+  if (const auto ending = net::ending_of<Ending>(failure)) {
+    return *ending;
   }
   // Beast's parser ends a message cut short with its own errors.
   if (ec == http::error::end_of_stream || ec == http::error::partial_message) {

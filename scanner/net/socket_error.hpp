@@ -3,6 +3,7 @@
 // probe and the HTTPS client each map it to their own endings). Pure.
 
 #include <cstdint>
+#include <optional>
 
 #include <boost/system/error_code.hpp>
 
@@ -17,5 +18,24 @@ enum class SocketFailure : std::uint8_t {
 };
 
 [[nodiscard]] SocketFailure socket_failure(const boost::system::error_code& ec);
+
+// The member of a probe's own Ending enum (one with timeout, refused, unreachable and closed) that
+// `failure` is; nullopt for `other`, which each probe tells apart further.
+template <typename Ending>
+[[nodiscard]] std::optional<Ending> ending_of(SocketFailure failure) {
+  switch (failure) {
+    case SocketFailure::timeout:
+      return Ending::timeout;
+    case SocketFailure::refused:
+      return Ending::refused;
+    case SocketFailure::unreachable:
+      return Ending::unreachable;
+    case SocketFailure::closed:
+      return Ending::closed;
+    case SocketFailure::other:
+      break;
+  }
+  return std::nullopt;
+}
 
 }  // namespace mx::net

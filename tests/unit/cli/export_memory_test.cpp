@@ -10,21 +10,10 @@
 
 #include "store/schema.hpp"
 #include "tests/support/measured_process.hpp"
+#include "tests/support/sanitizers.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
 
 constexpr int kChecksPerDomain = 10;
 
@@ -71,7 +60,7 @@ struct Export {
 Export export_checks(const mx::test::TempDir& dir, const std::filesystem::path& db,
                      const std::string& format) {
   std::vector<std::string> environment;
-  if (kAddressSanitizer) {
+  if (mx::test::kAddressSanitizer) {
     // ASan holds freed blocks in a quarantine of up to 256 MiB by default: RSS would grow with
     // the rows formatted, whatever the program keeps. A small quarantine measures the program.
     const char* inherited = std::getenv("ASAN_OPTIONS");
@@ -92,7 +81,7 @@ Export export_checks(const mx::test::TempDir& dir, const std::filesystem::path& 
 TEST_CASE("export streams a million check rows in the memory of ten thousand", "[slow]") {
   // Under ASan (a -O0 build with checked memory) a fifth of the rows keeps the test within a
   // minute; the comparison with the small database still shows whether memory grows with rows.
-  const int large = kAddressSanitizer ? 20'000 : 100'000;
+  const int large = mx::test::kAddressSanitizer ? 20'000 : 100'000;
   const int small = 1'000;
   const mx::test::TempDir dir;
   const auto large_db = dir.path() / "large.db";
@@ -116,7 +105,7 @@ TEST_CASE("export streams a million check rows in the memory of ten thousand", "
                      large * kChecksPerDomain, large_run.max_rss_kb, small * kChecksPerDomain,
                      small_run.max_rss_kb, ratio));
     CHECK(ratio < 1.5);
-    if (!kAddressSanitizer) {
+    if (!mx::test::kAddressSanitizer) {
       CHECK(large_run.max_rss_kb < 40 * 1024);
     }
   }

@@ -17,6 +17,7 @@
 #include "store/schema.hpp"
 #include "tests/support/loopback_world.hpp"
 #include "tests/support/measured_process.hpp"
+#include "tests/support/sanitizers.hpp"
 
 namespace {
 
@@ -44,18 +45,6 @@ constexpr auto domain_budget = 2 * attempt_budget;
 // held whole. Not asserted under ASan, whose shadow memory and quarantine inflate RSS several
 // times.
 constexpr long rss_bound_kb = 64 * 1024;
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool asan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool asan = true;
-#else
-constexpr bool asan = false;
-#endif
-#else
-constexpr bool asan = false;
-#endif
 
 std::string valid_policy(const std::string& mx) {
   return "version: STSv1\nmode: enforce\nmx: " + mx + "\nmax_age: 86400\n";
@@ -361,7 +350,7 @@ TEST_CASE(
   CHECK(run.exit_code == 1);
   // Every domain ran concurrently, so the run takes about the slowest domain's budget.
   CHECK(wall < domain_budget);
-  if (!asan) {
+  if (!mx::test::kAddressSanitizer) {
     CHECK(run.max_rss_kb < rss_bound_kb);
   }
 

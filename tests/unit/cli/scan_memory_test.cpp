@@ -13,21 +13,10 @@
 #include "store/schema.hpp"
 #include "tests/support/background_dns.hpp"
 #include "tests/support/measured_process.hpp"
+#include "tests/support/sanitizers.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
 
 // `lines` distinct names, one a line.
 std::filesystem::path write_input(const std::filesystem::path& path, int lines) {
@@ -47,7 +36,7 @@ struct Scan {
 Scan scan(const mx::test::TempDir& dir, const std::string& resolver,
           const std::filesystem::path& input, const std::filesystem::path& db, bool resume) {
   std::vector<std::string> environment;
-  if (kAddressSanitizer) {
+  if (mx::test::kAddressSanitizer) {
     // ASan holds freed blocks in a quarantine of up to 256 MiB by default: RSS would grow with
     // the lines read, whatever the program keeps. A small quarantine measures the program.
     const char* inherited = std::getenv("ASAN_OPTIONS");
@@ -89,7 +78,7 @@ std::int64_t query_int(const std::filesystem::path& db_path, const std::string& 
 TEST_CASE("scan --shard 0/1000 of a million lines takes the memory of a thousand", "[slow]") {
   // Under ASan (a -O0 build with checked memory) half the lines keeps the test within a minute;
   // holding every line would still cost about 90 MB (180 bytes a line before the input streamed).
-  const int large = kAddressSanitizer ? 500'000 : 1'000'000;
+  const int large = mx::test::kAddressSanitizer ? 500'000 : 1'000'000;
   const int small = 1'000;
   const mx::test::TempDir dir;
   const mx::test::BackgroundDns dns{mx::world::Zone{}};

@@ -33,3 +33,18 @@ TEST_CASE("socket_failure: each error in its class, the unknown in `other`", "[u
   CHECK(socket_failure(asio::error::operation_aborted) == SocketFailure::other);
   CHECK(socket_failure(asio::error::no_buffer_space) == SocketFailure::other);
 }
+
+namespace {
+
+enum class ProbeEnding { timeout, refused, unreachable, closed, io_error };
+
+}  // namespace
+
+TEST_CASE("ending_of: a probe's own ending for each class, none for `other`", "[unit]") {
+  using mx::net::ending_of;
+  CHECK(ending_of<ProbeEnding>(SocketFailure::timeout) == ProbeEnding::timeout);
+  CHECK(ending_of<ProbeEnding>(SocketFailure::refused) == ProbeEnding::refused);
+  CHECK(ending_of<ProbeEnding>(SocketFailure::unreachable) == ProbeEnding::unreachable);
+  CHECK(ending_of<ProbeEnding>(SocketFailure::closed) == ProbeEnding::closed);
+  CHECK_FALSE(ending_of<ProbeEnding>(SocketFailure::other).has_value());
+}
