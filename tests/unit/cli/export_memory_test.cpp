@@ -59,15 +59,7 @@ struct Export {
 
 Export export_checks(const mx::test::TempDir& dir, const std::filesystem::path& db,
                      const std::string& format) {
-  std::vector<std::string> environment;
-  if (mx::test::kAddressSanitizer) {
-    // ASan holds freed blocks in a quarantine of up to 256 MiB by default: RSS would grow with
-    // the rows formatted, whatever the program keeps. A small quarantine measures the program.
-    const char* inherited = std::getenv("ASAN_OPTIONS");
-    environment.push_back(fmt::format("ASAN_OPTIONS={}{}quarantine_size_mb=1",
-                                      inherited != nullptr ? inherited : "",
-                                      inherited != nullptr ? ":" : ""));
-  }
+  const std::vector<std::string> environment = mx::test::memory_measuring_environment();
   const auto result = mx::test::run_measured(
       {MXSCAN_BINARY, "export", "--db", db.string(), "--format", format, "--table", "checks"},
       "/dev/null", dir.path() / "err.txt", environment);

@@ -35,15 +35,7 @@ struct Scan {
 
 Scan scan(const mx::test::TempDir& dir, const std::string& resolver,
           const std::filesystem::path& input, const std::filesystem::path& db, bool resume) {
-  std::vector<std::string> environment;
-  if (mx::test::kAddressSanitizer) {
-    // ASan holds freed blocks in a quarantine of up to 256 MiB by default: RSS would grow with
-    // the lines read, whatever the program keeps. A small quarantine measures the program.
-    const char* inherited = std::getenv("ASAN_OPTIONS");
-    environment.push_back(fmt::format("ASAN_OPTIONS={}{}quarantine_size_mb=1",
-                                      inherited != nullptr ? inherited : "",
-                                      inherited != nullptr ? ":" : ""));
-  }
+  const std::vector<std::string> environment = mx::test::memory_measuring_environment();
   // One thread and four domains in flight: what is compared is the input's memory, not that of
   // the domains in flight, which a shard of a thousand lines (one domain or two) never fills.
   std::vector<std::string> argv{MXSCAN_BINARY, "scan",      "--input",       input.string(),
