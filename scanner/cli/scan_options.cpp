@@ -62,6 +62,7 @@ engine::EngineOptions ScanOptions::engine_options(const probes::tls::TrustStore&
   out.threads = thread_count();
   out.concurrency = std::max<std::size_t>(1, engine::fit_concurrency(concurrency, out.threads));
   out.per_ip = per_ip;
+  out.rate = rate;
   out.endpoint_cache = endpoint_cache;
   out.retry_delay = std::chrono::milliseconds(static_cast<std::int64_t>(retry_delay_s * 1000.0));
   out.resolver.servers = resolvers();
@@ -122,6 +123,12 @@ void add_scan_options(CLI::App& app, ScanOptions& options) {
   app.add_option("--per-ip", options.per_ip, "connections open to one address at a time")
       ->capture_default_str()
       ->check(CLI::Range(1U, 100U));
+  app.add_option("--rate", options.rate,
+                 "at most this many new connections per second over the whole scan (SMTP probes "
+                 "and MTA-STS fetches; DNS queries go to the resolver and do not count), on top "
+                 "of --per-ip; 0: no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1'000'000.0));
   app.add_option("--endpoint-cache", options.endpoint_cache,
                  "endpoints whose probe outcome is kept for other domains (an evicted one is "
                  "probed again)")

@@ -28,6 +28,7 @@ struct ScanOptions {
   unsigned concurrency = 1000;
   unsigned threads = 0;  // 0: one per core
   unsigned per_ip = 2;
+  double rate = 0;  // --rate: new connections per second over the scan; 0: no limit
   std::size_t endpoint_cache = engine::kDefaultEndpointCacheEntries;
   double retry_delay_s = 10.0;
   std::string ehlo;  // empty: this machine's host name

@@ -76,6 +76,10 @@ std::string options_json(const ScanOptions& o) {
                           {"allow_private", o.allow_private},
                           {"ca_file", o.ca_file},
                           {"ehlo", o.ehlo_name()}};
+  // Only when set, so that a run recorded before --rate existed resumes with the same options.
+  if (o.rate > 0) {
+    out["rate"] = o.rate;
+  }
   return boost::json::serialize(out);
 }
 

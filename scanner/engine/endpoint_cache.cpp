@@ -47,11 +47,13 @@ struct EndpointCache::Entry {
 };
 
 EndpointCache::EndpointCache(probes::tls::TlsClient& tls, const probes::tls::TrustStore& trust,
-                             probes::smtp::ProbeConfig probe, unsigned per_ip, std::size_t capacity)
+                             probes::smtp::ProbeConfig probe, unsigned per_ip, std::size_t capacity,
+                             ConnectionRate* rate)
     : tls_(tls),
       trust_(trust),
       probe_(std::move(probe)),
       limiter_(per_ip),
+      rate_(rate),
       capacity_(std::max<std::size_t>(capacity, 1)),
       protected_capacity_(protected_share(capacity_)),
       probation_outcomes_(probation_outcomes_share(capacity_)) {}
@@ -160,6 +162,7 @@ asio::awaitable<SharedAddressObservation> EndpointCache::observe(std::string hos
   config.ip = ip;
   auto observed = std::make_shared<probes::AddressObservation>();
   co_await limiter_.acquire(ip);
+  co_await wait_turn(rate_);
   co_await run_with_budget(config, observed->smtp);
   limiter_.release(ip);
   auto& tls = observed->smtp.tls;

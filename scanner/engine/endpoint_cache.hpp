@@ -40,6 +40,7 @@
 #include "probes/smtp/probe.hpp"
 #include "probes/tls/client.hpp"
 #include "probes/tls/trust_store.hpp"
+#include "scanner/engine/connection_rate.hpp"
 #include "scanner/engine/ip_limiter.hpp"
 
 namespace mx::engine {
@@ -74,7 +75,8 @@ class EndpointCache : public EndpointSource {
   // taken as 1.
   EndpointCache(probes::tls::TlsClient& tls, const probes::tls::TrustStore& trust,
                 probes::smtp::ProbeConfig probe, unsigned per_ip,
-                std::size_t capacity = kDefaultEndpointCacheEntries);
+                std::size_t capacity = kDefaultEndpointCacheEntries,
+                ConnectionRate* rate = nullptr);
   ~EndpointCache() override;
   EndpointCache(const EndpointCache&) = delete;
   EndpointCache& operator=(const EndpointCache&) = delete;
@@ -112,6 +114,7 @@ class EndpointCache : public EndpointSource {
   const probes::tls::TrustStore& trust_;
   probes::smtp::ProbeConfig probe_;
   IpLimiter limiter_;
+  ConnectionRate* rate_;  // the engine's, shared by every shard; null: no limit
   std::size_t capacity_;
   std::size_t protected_capacity_;
   std::size_t probation_outcomes_;

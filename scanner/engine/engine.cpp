@@ -59,16 +59,17 @@ class Router : public EndpointSource {
 
 struct Shard {
   Shard(const EngineOptions& options, std::vector<std::unique_ptr<Shard>>& shards, std::size_t self,
-        std::size_t cache_share)
+        std::size_t cache_share, ConnectionRate* rate)
       : resolver(io, options.resolver),
-        cache(tls, *options.trust, options.probe, options.per_ip, cache_share),
+        cache(tls, *options.trust, options.probe, options.per_ip, cache_share, rate),
         router(shards, self),
         env{resolver,
             router,
             tls,
             *options.trust,
             {options.https_port, options.probe.step_timeout, options.probe.allow_private},
-            kHostsBudgetProbes * cache.budget()} {}
+            kHostsBudgetProbes * cache.budget(),
+            rate} {}
 
   ShardContext io{1};  // first member: destroyed last, after what runs on it
   dns::Resolver resolver;
@@ -104,6 +105,10 @@ struct Engine::Impl {
   explicit Impl(EngineOptions o) : options(std::move(o)) {}
 
   EngineOptions options;
+  // Before the shards, which take turns from it until they are destroyed.
+  std::unique_ptr<ConnectionRate> rate = options.rate > 0
+                                             ? std::make_unique<ConnectionRate>(options.rate)
+                                             : nullptr;
   std::vector<std::unique_ptr<Shard>> shards;
   const std::vector<std::string>* domains = nullptr;
   std::span<const std::optional<judge::ListPolicy>> policies;
@@ -243,7 +248,8 @@ bool Engine::run(const std::vector<std::string>& domains, const Sink& sink, RunH
   // Endpoints spread evenly over the shards by their hash.
   const std::size_t cache_share = (impl.options.endpoint_cache + threads - 1) / threads;
   for (std::size_t i = 0; i < threads; ++i) {
-    impl.shards.push_back(std::make_unique<Shard>(impl.options, impl.shards, i, cache_share));
+    impl.shards.push_back(
+        std::make_unique<Shard>(impl.options, impl.shards, i, cache_share, impl.rate.get()));
   }
   const std::size_t feeders = std::min(std::max<std::size_t>(impl.options.concurrency, 1),
                                        std::max<std::size_t>(domains.size(), 1));

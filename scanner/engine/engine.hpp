@@ -36,6 +36,8 @@ struct EngineOptions {
   unsigned threads = 1;
   std::size_t concurrency = 1000;  // domains in flight, over all shards
   unsigned per_ip = 2;
+  // New connections per second over all shards (--rate, connection_rate.hpp); 0: no limit.
+  double rate = 0;
   // Endpoints cached over all shards, each shard holding its share (see EndpointCache).
   std::size_t endpoint_cache = kDefaultEndpointCacheEntries;
   std::chrono::milliseconds retry_delay{30'000};

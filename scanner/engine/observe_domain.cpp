@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "probes/mta_sts/txt_record.hpp"
+#include "scanner/engine/connection_rate.hpp"
 #include "scanner/net/deadline.hpp"
 
 namespace mx::engine {
@@ -108,6 +109,9 @@ asio::awaitable<void> observe_mta_sts(ScanEnv& env, probes::DomainObservation& o
   config.step_timeout = settings.step_timeout;
   config.budget = settings.step_timeout * kFetchBudgetSteps;
   config.allow_private = settings.allow_private;
+  // The turn is taken before the fetch's budget starts (a fetch whose first address fails tries
+  // the next one without another: the limit counts fetches, nearly always one connection each).
+  co_await wait_turn(env.rate);
   co_await probes::mta_sts::fetch_policy(std::move(config), env.tls, env.trust, env.resolver,
                                          out.policy_fetch.emplace());
 }

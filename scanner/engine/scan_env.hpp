@@ -10,6 +10,7 @@
 #include "probes/tls/client.hpp"
 #include "probes/tls/trust_store.hpp"
 #include "scanner/dns/resolver.hpp"
+#include "scanner/engine/connection_rate.hpp"
 #include "scanner/engine/endpoint_cache.hpp"
 
 namespace mx::engine {
@@ -29,6 +30,7 @@ struct ScanEnv {
   // What a domain's mail hosts may cost (observe_domain.hpp: kHostsBudgetProbes); unbounded
   // unless set.
   std::chrono::milliseconds hosts_budget = std::chrono::milliseconds::max();
+  ConnectionRate* rate = nullptr;  // --rate, for the MTA-STS fetch's connection
 };
 
 }  // namespace mx::engine
