@@ -119,8 +119,14 @@ std::variant<ExcludeList, ExcludeProblem> parse_exclude_list(std::istream& in) {
       }
       // A network written with host bits set (10.0.0.1/8) is most likely a typo for another
       // network; refusing it beats silently widening or narrowing what the operator meant.
-      if (address.is_v4()) {
-        const ip::network_v4 network(address.to_v4(), static_cast<unsigned short>(length));
+      // An IPv4-mapped network (::ffff:10.0.0.0/104) is the IPv4 network it maps, which is how
+      // match() sees a mapped address.
+      const bool mapped = address.is_v6() && address.to_v6().is_v4_mapped() && length >= 96;
+      if (address.is_v4() || mapped) {
+        const auto v4 =
+            mapped ? ip::make_address_v4(ip::v4_mapped, address.to_v6()) : address.to_v4();
+        const ip::network_v4 network(v4,
+                                     static_cast<unsigned short>(mapped ? length - 96 : length));
         if (network.canonical() != network) {
           return ExcludeProblem{number, fmt::format("host bits set in \"{}\"", entry)};
         }

@@ -63,6 +63,13 @@ TEST_CASE("exclude list: zmap's blocklist.conf format, comments and blank lines"
   CHECK(matched(list, "::ffff:10.9.9.9") == "4 10.0.0.0/8");
 }
 
+TEST_CASE("exclude list: an IPv4-mapped network is the IPv4 network it maps", "[exclude]") {
+  const auto list = parse("::ffff:198.51.100.0/120\n");
+  CHECK(matched(list, "198.51.100.9") == "1 198.51.100.0/24");
+  CHECK(matched(list, "::ffff:198.51.100.9") == "1 198.51.100.0/24");
+  CHECK(matched(list, "198.51.101.9").empty());
+}
+
 TEST_CASE("exclude list: a name excludes itself and the names below it", "[exclude]") {
   const auto list = parse(
       "Example.COM.\n"
