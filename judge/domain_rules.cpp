@@ -48,8 +48,45 @@ std::vector<Check> worst_per_check(const std::vector<AddressResult>& addresses) 
   return out;
 }
 
+bool excluded(const probes::AddressObservation& address) {
+  return address.smtp.ending == probes::smtp::Ending::excluded;
+}
+
+// A host whose name is on the exclude list: nothing was asked, every check is skipped.
+HostResult excluded_host(const probes::HostObservation& host, const ListPolicy* policy) {
+  HostResult result;
+  result.host = host.mx.host;
+  result.preference = host.mx.preference;
+  result.status = Status::skipped;
+  result.checks.push_back(make(
+      "address", Status::skipped, "excluded",
+      fmt::format("{} is {}; not looked up", host.mx.host, targets::describe(*host.excluded))));
+  for (const auto* name : {"connect", "smtp", "starttls", "tls", "certificate", "dane"}) {
+    result.checks.push_back(make(name, Status::skipped, "skipped", "not run: host excluded"));
+  }
+  if (policy != nullptr) {
+    result.checks.push_back(
+        make("policy.mx-pattern", Status::skipped, "skipped", "not run: host excluded"));
+  }
+  return result;
+}
+
+// The host-level `address` check when every address of the host is on the exclude list.
+Check every_address_excluded(const probes::HostObservation& host) {
+  std::string message = fmt::format("every address of {} is excluded", host.mx.host);
+  const char* separator = ": ";
+  for (const auto& address : host.addresses) {
+    message += separator + address.smtp.ip.to_string() + " (" + address.smtp.detail + ")";
+    separator = "; ";
+  }
+  return make("address", Status::skipped, "excluded", message);
+}
+
 HostResult judge_host(const probes::HostObservation& host,
                       std::chrono::system_clock::time_point now, const ListPolicy* policy) {
+  if (host.excluded) {
+    return excluded_host(host, policy);
+  }
   HostResult result;
   result.host = host.mx.host;
   result.preference = host.mx.preference;
@@ -57,8 +94,13 @@ HostResult judge_host(const probes::HostObservation& host,
     AddressResult a;
     a.ip = address.smtp.ip;
     a.checks = judge_address(address.smtp, address.certificate);
-    a.checks.push_back(judge_dane(host, address.smtp, now));
-    a.status = worst(a.checks);
+    if (excluded(address)) {
+      a.checks.push_back(make("dane", Status::skipped, "skipped", "not run: address excluded"));
+      a.status = Status::skipped;
+    } else {
+      a.checks.push_back(judge_dane(host, address.smtp, now));
+      a.status = worst(a.checks);
+    }
     if (address.smtp.tls && address.smtp.tls->version_number != 0) {
       a.tls_version = address.smtp.tls->version;
       a.tls_cipher = address.smtp.tls->cipher;
@@ -77,14 +119,23 @@ HostResult judge_host(const probes::HostObservation& host,
     }
     per_address.erase(it);
   }
+  const bool all_excluded =
+      !host.addresses.empty() && std::all_of(host.addresses.begin(), host.addresses.end(),
+                                             [](const auto& address) { return excluded(address); });
+  if (all_excluded) {
+    dns_check = every_address_excluded(host);
+  }
   result.checks.push_back(std::move(dns_check));
   for (auto& check : per_address) {
     result.checks.push_back(std::move(check));
   }
   if (policy != nullptr) {
-    result.checks.push_back(judge_mx_pattern(host.mx.host, *policy));
+    result.checks.push_back(all_excluded ? make("policy.mx-pattern", Status::skipped, "skipped",
+                                                "not run: host excluded")
+                                         : judge_mx_pattern(host.mx.host, *policy));
   }
-  result.status = worst(result.checks);
+  // Nothing of an excluded host was observed: it is skipped, and its domain does not count it.
+  result.status = all_excluded ? Status::skipped : worst(result.checks);
   return result;
 }
 
@@ -159,6 +210,17 @@ Check judge_host_addresses(const probes::HostObservation& host) {
 
 Status domain_status(const std::vector<Check>& domain_checks,
                      const std::vector<HostResult>& hosts) {
+  // The domain itself, or every one of its mail hosts, is excluded: nothing of its mail transport
+  // was observed, so no verdict, whatever its MTA-STS and TLSRPT records say.
+  const bool mx_skipped = !domain_checks.empty() && domain_checks.front().check == "mx" &&
+                          domain_checks.front().status == Status::skipped;
+  const bool every_host_skipped =
+      !hosts.empty() && std::all_of(hosts.begin(), hosts.end(), [](const HostResult& h) {
+        return h.status == Status::skipped;
+      });
+  if (mx_skipped || every_host_skipped) {
+    return Status::skipped;
+  }
   const bool some_host_delivers = std::any_of(hosts.begin(), hosts.end(), [](const HostResult& h) {
     return h.status == Status::pass || h.status == Status::warn;
   });
@@ -193,6 +255,13 @@ DomainResult judge_domain(const probes::DomainObservation& domain, const ListPol
   result.domain = domain.domain;
   if (policy != nullptr) {
     result.policy = *policy;
+  }
+  if (domain.excluded) {
+    result.checks.push_back(make("mx", Status::skipped, "excluded",
+                                 fmt::format("{} is {}; nothing was looked up", domain.domain,
+                                             targets::describe(*domain.excluded))));
+    result.status = Status::skipped;
+    return result;
   }
   result.checks.push_back(judge_mx(domain));
   const bool mx_usable =

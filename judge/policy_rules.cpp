@@ -179,6 +179,9 @@ Check judge_mta_sts_policy(const Check& record, const std::optional<PolicyFetch>
           fmt::format(
               "{}; not connected without --allow-private",
               f.detail.empty() ? "every address of " + f.host + " is special-purpose" : f.detail));
+    case FetchEnding::excluded:
+      // The detail names the exclude list's entries: the operator's choice, not a failure.
+      return make(kPolicy, Status::skipped, "excluded", fmt::format("{}; not fetched", f.detail));
     case FetchEnding::no_address:
     case FetchEnding::refused:
     case FetchEnding::unreachable:

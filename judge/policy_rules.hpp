@@ -1,7 +1,8 @@
 #pragma once
 // The domain-level policy checks, in their order after `mx`: mta-sts.record, mta-sts.policy,
 // mta-sts.mx-match and tlsrpt.record (CONTRACT.md "Checks and codes", with the added codes
-// dns-error, timeout, forbidden, and the skipped codes no-record, no-policy and mode-none). Pure.
+// dns-error, timeout, forbidden, and the skipped codes no-record, no-policy, mode-none and
+// excluded). Pure.
 //
 // A TXT record check: one valid record is `ok` (pass); no record, NXDOMAIN or NODATA is `absent`
 // (warn); several records `multiple` and an invalid one `syntax` (fail); a lookup timeout
@@ -9,7 +10,8 @@
 //
 // mta-sts.policy is judged only with an `ok` record (else skipped `no-record`), by the first rule
 // of these that applies to the fetch:
-//   1. it ended in dns_error, timeout or forbidden: error with that code;
+//   1. it ended in dns_error, timeout or forbidden: error with that code; excluded (--exclude):
+//      skipped, code excluded;
 //   2. it ended without a response (no_address, refused, unreachable, closed, tls_failed,
 //      http_error, io_error): fail `fetch-failed`;
 //   3. the served certificate is not trusted, expired or not yet valid (the leaf or the path), or

@@ -221,6 +221,16 @@ std::vector<Check> judge_address(const Observation& o,
     }
     return checks;
   }
+  if (o.ending == Ending::excluded) {
+    // The operator's choice, not the domain's fault: skipped, never an error. The detail names
+    // the entry of the exclude list.
+    checks.push_back(make("address", Status::skipped, "excluded",
+                          fmt::format("{} is {}; not contacted", o.ip.to_string(), o.detail)));
+    for (const auto* name : {"connect", "smtp", "starttls", "tls", "certificate"}) {
+      checks.push_back(skipped(name, "address excluded"));
+    }
+    return checks;
+  }
   checks.push_back(make("address", Status::pass, "ok", o.ip.to_string()));
   if (o.stage == Stage::not_started && o.ending == Ending::timeout) {
     // Never probed: the domain's budget ran out first (scanner/engine/observe_domain.hpp).

@@ -13,6 +13,7 @@
 #include "probes/smtp/observation.hpp"
 #include "probes/tls/certificate.hpp"
 #include "scanner/dns/answers.hpp"
+#include "scanner/targets/exclude_list.hpp"
 
 namespace mx::probes {
 
@@ -28,10 +29,14 @@ struct HostObservation {
   std::vector<AddressObservation> addresses;  // in the order probed: IPv4 first, then IPv6
   // TLSA at _25._tcp.<host> (RFC 7672 §2.2: port 25, whatever port was probed), asked with AD.
   dns::TlsaAnswer tlsa;
+  // The host name is on the operator's exclude list: nothing above was asked or probed.
+  std::optional<targets::ExcludeEntry> excluded;
 };
 
 struct DomainObservation {
   std::string domain;  // canonical: A-labels, lower case, no trailing dot
+  // The domain is on the operator's exclude list: nothing below was asked or probed.
+  std::optional<targets::ExcludeEntry> excluded;
   dns::MxAnswer mx;
   bool implicit_mx = false;            // MX NODATA: the domain's own addresses serve (RFC 5321 5.1)
   std::vector<HostObservation> hosts;  // by preference; null MX targets excluded

@@ -198,6 +198,11 @@ asio::awaitable<bool> connect(const GetConfig& config, const Deadlines& deadline
   out.stage = Stage::connect;
   bool tried = false;
   for (const asio::ip::address& ip : addresses) {
+    if (const auto entry = config.exclude ? config.exclude->match(ip) : std::nullopt) {
+      out.attempts.push_back(ConnectAttempt{
+          .ip = ip, .result = ConnectResult::excluded, .detail = targets::describe(*entry)});
+      continue;
+    }
     if (!net::may_connect(ip, config.allow_private)) {
       out.attempts.push_back(
           ConnectAttempt{.ip = ip,
@@ -228,7 +233,21 @@ asio::awaitable<bool> connect(const GetConfig& config, const Deadlines& deadline
     out.attempts.push_back(
         ConnectAttempt{.ip = ip, .result = connect_result(out.ending), .detail = out.detail});
   }
-  if (!tried) {
+  const bool some_excluded =
+      std::any_of(out.attempts.begin(), out.attempts.end(),
+                  [](const ConnectAttempt& a) { return a.result == ConnectResult::excluded; });
+  if (!tried && some_excluded) {
+    // The operator's choice outranks a special-purpose block: nothing here is the host's fault.
+    out.ending = Ending::excluded;
+    out.detail = "every address of " + out.host + " is excluded or special-purpose";
+    const char* separator = ": ";
+    for (const ConnectAttempt& attempt : out.attempts) {
+      out.detail += separator + attempt.ip.to_string() + " is " +
+                    (attempt.result == ConnectResult::excluded ? attempt.detail
+                                                               : net::describe_special(attempt.ip));
+      separator = "; ";
+    }
+  } else if (!tried) {
     out.ending = Ending::forbidden;
     out.detail = "every address of " + out.host + " is special-purpose";
     // Each one and its block: the operator learns which records to fix (or where they point).
@@ -426,6 +445,8 @@ std::string_view to_string(Ending ending) {
       return "dns_error";
     case Ending::forbidden:
       return "forbidden";
+    case Ending::excluded:
+      return "excluded";
     case Ending::refused:
       return "refused";
     case Ending::unreachable:
@@ -452,6 +473,8 @@ std::string_view to_string(ConnectResult result) {
       return "connected";
     case ConnectResult::forbidden:
       return "forbidden";
+    case ConnectResult::excluded:
+      return "excluded";
     case ConnectResult::refused:
       return "refused";
     case ConnectResult::unreachable:
@@ -529,6 +552,11 @@ asio::awaitable<void> get(GetConfig config, tls::TlsClient& tls, const tls::Trus
   out.port = config.port;
   const ElapsedRecorder elapsed(out);
   const Deadlines deadlines(config.step_timeout, config.budget, "fetch");
+  if (const auto entry = config.exclude ? config.exclude->match(out.host) : std::nullopt) {
+    out.ending = Ending::excluded;
+    out.detail = out.host + " is " + targets::describe(*entry);
+    co_return;
+  }
   try {
     const std::vector<asio::ip::address> addresses = co_await resolve(resolver, deadlines, out);
     if (addresses.empty()) {

@@ -60,6 +60,7 @@
 #include "probes/tls/client.hpp"
 #include "probes/tls/trust_store.hpp"
 #include "scanner/dns/answers.hpp"
+#include "scanner/targets/exclude_list.hpp"
 
 namespace mx::dns {
 class Resolver;
@@ -77,6 +78,9 @@ struct GetConfig {
   std::size_t header_limit = 8 * 1024;  // the response's status line and fields
   bool allow_private = false;    // connect to special-purpose addresses (loopback, private, ...)
   bool require_trusted = false;  // refuse a certificate the trust store does not accept (step 3)
+  // Names and addresses never looked up or contacted (--exclude); owned by the caller, who keeps
+  // it alive for the whole fetch. Null: none.
+  const targets::ExcludeList* exclude = nullptr;
 };
 
 // The step the fetch was at; recorded before each step is attempted.
@@ -98,6 +102,8 @@ enum class Ending : std::uint8_t {
   dns_error,    // no address, and a lookup failed (SERVFAIL, REFUSED, timeout, ...): undetermined
   forbidden,    // every address is special-purpose and allow_private is off: never connected
                 // (detail names each address and its block)
+  excluded,     // the host, or every address not forbidden, is on the operator's exclude list:
+                // never looked up (stage not_started) or never connected (detail: the entries)
   refused,      // connection refused by the last address tried
   unreachable,  // network or host unreachable at the last address tried
   timeout,      // a step's deadline or the budget passed: see detail
@@ -112,6 +118,7 @@ enum class Ending : std::uint8_t {
 enum class ConnectResult : std::uint8_t {
   connected,
   forbidden,  // special-purpose and no allow_private: skipped
+  excluded,   // on the operator's exclude list: skipped
   refused,
   unreachable,
   timeout,  // the step's deadline or the budget passed

@@ -61,6 +61,7 @@ boost::asio::awaitable<void> fetch_policy(FetchConfig config, tls::TlsClient& tl
       .header_limit = config.header_limit,
       .allow_private = config.allow_private,
       .require_trusted = false,  // MTA-STS observes: the judge says what is wrong with it
+      .exclude = config.exclude,
   };
   try {
     co_await https::get(std::move(get), tls, trust, resolver, out);

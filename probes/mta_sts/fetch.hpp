@@ -53,6 +53,7 @@ struct FetchConfig {
   std::size_t body_limit = max_policy_octets;  // RFC 8461 §3.3 suggests 64 KiB
   std::size_t header_limit = 8 * 1024;         // the response's status line and fields
   bool allow_private = false;  // connect to special-purpose addresses (loopback, private, ...)
+  const targets::ExcludeList* exclude = nullptr;  // --exclude, owned by the caller; null: none
 };
 
 // The fetch's vocabulary is the HTTPS client's.

@@ -34,6 +34,8 @@ std::string_view to_string(Ending ending) {
       return "completed";
     case Ending::forbidden:
       return "forbidden";
+    case Ending::excluded:
+      return "excluded";
     case Ending::refused:
       return "refused";
     case Ending::unreachable:

@@ -36,6 +36,7 @@ enum class Stage : std::uint8_t {
 enum class Ending : std::uint8_t {
   completed,    // the whole dialogue ran: stage == done (QUIT's own fate does not matter)
   forbidden,    // special-purpose address and no --allow-private: never connected
+  excluded,     // covered by the operator's --exclude list: never connected (detail: the entry)
   refused,      // connection refused (RST)
   unreachable,  // network or host unreachable, no route
   timeout,      // the step's deadline passed (connect, greeting, a reply, the handshake)

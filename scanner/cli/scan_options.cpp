@@ -4,11 +4,16 @@
 
 #include <algorithm>
 #include <array>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+
+#include "publish/digest.hpp"
 
 namespace mx::cli {
 
@@ -57,6 +62,26 @@ bool ScanOptions::check_open_files(std::string_view command) const {
   return false;
 }
 
+std::string ScanOptions::read_exclude(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::string bytes;
+  if (file) {
+    bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  if (!file && !file.eof()) {
+    return fmt::format("{}: cannot read the exclude list", path);
+  }
+  std::istringstream text(bytes);
+  auto parsed = targets::parse_exclude_list(text);
+  if (const auto* problem = std::get_if<targets::ExcludeProblem>(&parsed)) {
+    return fmt::format("{}:{}: {}", path, problem->line, problem->reason);
+  }
+  exclude = std::make_shared<const targets::ExcludeList>(
+      std::move(std::get<targets::ExcludeList>(parsed)));
+  exclude_sha256 = publish::sha256_hex(bytes);
+  return {};
+}
+
 engine::EngineOptions ScanOptions::engine_options(const probes::tls::TrustStore& trust) const {
   engine::EngineOptions out;
   out.threads = thread_count();
@@ -74,6 +99,7 @@ engine::EngineOptions ScanOptions::engine_options(const probes::tls::TrustStore&
   out.probe.greeting_timeout = greeting_timeout();
   out.probe.allow_private = allow_private;
   out.trust = &trust;
+  out.exclude = exclude.get();
   return out;
 }
 
@@ -129,6 +155,14 @@ void add_scan_options(CLI::App& app, ScanOptions& options) {
                  "of --per-ip; 0: no limit")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1'000'000.0));
+  app.add_option("--exclude", options.exclude_file,
+                 "names and networks never looked up or contacted: one a line, CIDR (v4, v6), "
+                 "address, or domain (it and every name below it), # comments (zmap's "
+                 "blocklist format)")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile)
+      ->check(CLI::Validator(
+          [&options](const std::string& path) { return options.read_exclude(path); }, "FILE"));
   app.add_option("--endpoint-cache", options.endpoint_cache,
                  "endpoints whose probe outcome is kept for other domains (an evicted one is "
                  "probed again)")

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "scanner/engine/engine.hpp"
 #include "scanner/net/server_address.hpp"
+#include "scanner/targets/exclude_list.hpp"
 
 namespace mx::cli {
 
@@ -33,6 +35,11 @@ struct ScanOptions {
   double retry_delay_s = 10.0;
   std::string ehlo;  // empty: this machine's host name
   bool json = false;
+  std::string exclude_file;  // --exclude; empty: none
+  // Set while the command line is parsed (read_exclude): the list, and the SHA-256 of the file's
+  // bytes that the run records.
+  std::shared_ptr<const targets::ExcludeList> exclude;
+  std::string exclude_sha256;
 
   // Valid once the command line has been parsed (the --resolver check has run).
   [[nodiscard]] std::vector<net::ServerAddress> resolvers() const;
@@ -44,8 +51,11 @@ struct ScanOptions {
   // False, with a message on stderr naming the limit, when the open-file limit leaves no room for
   // one domain in flight beside what the run itself holds (checked before anything is written).
   [[nodiscard]] bool check_open_files(std::string_view command) const;
-  // The engine's settings from these options; `trust` must outlive the engine. Concurrency is
-  // lowered to what the open-file limit allows.
+  // Reads the exclude list at `path` into `exclude`: empty, or why not ("FILE:LINE: problem" for
+  // the first malformed entry), which makes the command line invalid (exit 2, nothing written).
+  [[nodiscard]] std::string read_exclude(const std::string& path);
+  // The engine's settings from these options; `trust` and these options must outlive the engine.
+  // Concurrency is lowered to what the open-file limit allows.
   [[nodiscard]] engine::EngineOptions engine_options(const probes::tls::TrustStore& trust) const;
 };
 

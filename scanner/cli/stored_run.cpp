@@ -80,6 +80,10 @@ std::string options_json(const ScanOptions& o) {
   if (o.rate > 0) {
     out["rate"] = o.rate;
   }
+  if (o.exclude) {
+    // What the file said, not where it was: a changed list is a different run to resume.
+    out["exclude"] = {{"sha256", o.exclude_sha256}, {"entries", o.exclude->size()}};
+  }
   return boost::json::serialize(out);
 }
 

@@ -69,7 +69,8 @@ struct Shard {
             *options.trust,
             {options.https_port, options.probe.step_timeout, options.probe.allow_private},
             kHostsBudgetProbes * cache.budget(),
-            rate} {}
+            rate,
+            options.exclude} {}
 
   ShardContext io{1};  // first member: destroyed last, after what runs on it
   dns::Resolver resolver;
@@ -121,6 +122,7 @@ struct Engine::Impl {
   std::atomic<std::uint64_t> warn{0};
   std::atomic<std::uint64_t> fail{0};
   std::atomic<std::uint64_t> error{0};
+  std::atomic<std::uint64_t> skipped{0};
   std::mutex sink_mutex;  // the sink sees one outcome at a time
 
   // The control loop runs on run()'s caller: signals, progress, the grace period, the end.
@@ -146,8 +148,10 @@ struct Engine::Impl {
         ++fail;
         break;
       case judge::Status::error:
-      case judge::Status::skipped:
         ++error;
+        break;
+      case judge::Status::skipped:
+        ++skipped;
         break;
     }
   }
@@ -337,6 +341,7 @@ EngineStats Engine::stats() const {
   s.warn = impl.warn;
   s.fail = impl.fail;
   s.error = impl.error;
+  s.skipped = impl.skipped;
   s.total = impl.domains != nullptr ? impl.domains->size() : 0;
   return s;
 }

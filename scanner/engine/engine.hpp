@@ -29,6 +29,7 @@
 #include "probes/tls/trust_store.hpp"
 #include "scanner/dns/resolver.hpp"
 #include "scanner/engine/endpoint_cache.hpp"
+#include "scanner/targets/exclude_list.hpp"
 
 namespace mx::engine {
 
@@ -46,6 +47,9 @@ struct EngineOptions {
   // The MTA-STS policy fetch takes its step timeout and allow_private from `probe`.
   std::uint16_t https_port = 443;
   const probes::tls::TrustStore* trust = nullptr;
+  // Names and networks never looked up or contacted (--exclude); the caller keeps it alive for
+  // the whole run. Null: none.
+  const targets::ExcludeList* exclude = nullptr;
 };
 
 struct DomainOutcome {
@@ -65,6 +69,7 @@ struct EngineStats {
   std::uint64_t warn = 0;
   std::uint64_t fail = 0;
   std::uint64_t error = 0;
+  std::uint64_t skipped = 0;  // excluded (--exclude): nothing of the domain's mail was contacted
 };
 
 // What run() does on its caller's thread besides waiting.

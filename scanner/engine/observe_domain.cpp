@@ -1,6 +1,7 @@
 #include "scanner/engine/observe_domain.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
 #include <string_view>
 #include <tuple>
@@ -45,9 +46,38 @@ probes::AddressObservation not_probed(const std::string& host, const asio::ip::a
   return out;
 }
 
+// The exclude list's entry covering a name from a DNS answer (any case, maybe a trailing dot).
+std::optional<targets::ExcludeEntry> excluded_name(const ScanEnv& env, std::string_view name) {
+  if (env.exclude == nullptr) {
+    return std::nullopt;
+  }
+  if (name.ends_with('.')) {
+    name.remove_suffix(1);
+  }
+  std::string canonical(name);
+  std::transform(canonical.begin(), canonical.end(), canonical.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return env.exclude->match(std::string_view(canonical));
+}
+
+probes::AddressObservation excluded_address(const std::string& host, const asio::ip::address& ip,
+                                            const targets::ExcludeEntry& entry) {
+  probes::AddressObservation out;
+  out.smtp.host = host;
+  out.smtp.ip = ip;
+  out.smtp.stage = probes::smtp::Stage::not_started;
+  out.smtp.ending = probes::smtp::Ending::excluded;
+  out.smtp.detail = targets::describe(entry);
+  return out;
+}
+
 // `budget` belongs to observe_hosts' frame, which outlives this coroutine.
 asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, int attempt,
                                    net::SpentBudget& budget) {
+  host.excluded = excluded_name(env, host.mx.host);
+  if (host.excluded) {
+    co_return;
+  }
   if (budget.spent()) {
     host.a.meta = not_asked();
     host.aaaa.meta = not_asked();
@@ -69,6 +99,10 @@ asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, 
     addresses.resize(kMaxAddressesPerHost);
   }
   for (const auto& ip : addresses) {
+    if (const auto entry = env.exclude ? env.exclude->match(ip) : std::nullopt) {
+      host.addresses.push_back(excluded_address(host.mx.host, ip, *entry));
+      continue;
+    }
     if (budget.spent()) {
       host.addresses.push_back(not_probed(host.mx.host, ip));
       continue;
@@ -109,9 +143,12 @@ asio::awaitable<void> observe_mta_sts(ScanEnv& env, probes::DomainObservation& o
   config.step_timeout = settings.step_timeout;
   config.budget = settings.step_timeout * kFetchBudgetSteps;
   config.allow_private = settings.allow_private;
-  // The turn is taken before the fetch's budget starts (a fetch whose first address fails tries
-  // the next one without another: the limit counts fetches, nearly always one connection each).
-  co_await wait_turn(env.rate);
+  config.exclude = env.exclude;
+  if (!excluded_name(env, probes::mta_sts::policy_host(out.domain))) {
+    // The turn is taken before the fetch's budget starts (a fetch whose first address fails tries
+    // the next one without another: the limit counts fetches, nearly always one connection each).
+    co_await wait_turn(env.rate);
+  }
   co_await probes::mta_sts::fetch_policy(std::move(config), env.tls, env.trust, env.resolver,
                                          out.policy_fetch.emplace());
 }
@@ -128,6 +165,12 @@ asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::str
   probes::DomainObservation out;
   out.domain = domain;
   out.observed_at = std::chrono::system_clock::now();
+  if (env.exclude != nullptr) {
+    out.excluded = env.exclude->match(std::string_view(out.domain));
+    if (out.excluded) {
+      co_return out;
+    }
+  }
 
   // The three parts share nothing but `out`, each writing its own members, on this one thread.
   auto executor = co_await asio::this_coro::executor;

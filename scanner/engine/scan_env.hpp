@@ -12,6 +12,7 @@
 #include "scanner/dns/resolver.hpp"
 #include "scanner/engine/connection_rate.hpp"
 #include "scanner/engine/endpoint_cache.hpp"
+#include "scanner/targets/exclude_list.hpp"
 
 namespace mx::engine {
 
@@ -31,6 +32,8 @@ struct ScanEnv {
   // unless set.
   std::chrono::milliseconds hosts_budget = std::chrono::milliseconds::max();
   ConnectionRate* rate = nullptr;  // --rate, for the MTA-STS fetch's connection
+  // --exclude: names never looked up, addresses never contacted (observe_domain.hpp). Null: none.
+  const targets::ExcludeList* exclude = nullptr;
 };
 
 }  // namespace mx::engine

@@ -34,49 +34,45 @@ std::optional<ExcludeEntry> ExcludeList::match(const ip::address& address) const
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
     return match(ip::address(ip::make_address_v4(ip::v4_mapped, address.to_v6())));
   }
-  const ExcludeEntry* best = nullptr;
-  unsigned best_length = 0;
   if (address.is_v4()) {
     const auto v4 = address.to_v4();
-    for (const auto& candidate : v4_) {
-      const auto length = candidate.network.prefix_length();
-      if ((best == nullptr || length > best_length) &&
-          ip::network_v4(v4, length).canonical() == candidate.network) {
-        best = &candidate.entry;
-        best_length = length;
+    for (const auto& [length, networks] : v4_) {
+      const auto key =
+          ip::network_v4(v4, static_cast<unsigned short>(length)).canonical().address().to_uint();
+      if (const auto found = networks.find(key); found != networks.end()) {
+        return found->second;
       }
     }
-  } else {
-    const auto v6 = address.to_v6();
-    for (const auto& candidate : v6_) {
-      const auto length = candidate.network.prefix_length();
-      if ((best == nullptr || length > best_length) &&
-          ip::network_v6(v6, length).canonical() == candidate.network) {
-        best = &candidate.entry;
-        best_length = length;
-      }
+    return std::nullopt;
+  }
+  const auto v6 = address.to_v6();
+  for (const auto& [length, networks] : v6_) {
+    const auto key =
+        ip::network_v6(v6, static_cast<unsigned short>(length)).canonical().address().to_bytes();
+    if (const auto found = networks.find(key); found != networks.end()) {
+      return found->second;
     }
   }
-  if (best == nullptr)
-    return std::nullopt;
-  return *best;
+  return std::nullopt;
 }
 
 std::optional<ExcludeEntry> ExcludeList::match(std::string_view name) const {
-  const ExcludeEntry* best = nullptr;
-  std::size_t best_length = 0;
-  for (const auto& candidate : names_) {
-    const std::string_view suffix = candidate.name;
-    const bool covers = name == suffix || (name.size() > suffix.size() && name.ends_with(suffix) &&
-                                           name[name.size() - suffix.size() - 1] == '.');
-    if (covers && (best == nullptr || suffix.size() > best_length)) {
-      best = &candidate.entry;
-      best_length = suffix.size();
+  // The name itself, then each parent: the first hit is the closest suffix.
+  while (!name.empty()) {
+    if (const auto found = names_.find(std::string(name)); found != names_.end()) {
+      return found->second;
     }
+    const auto dot = name.find('.');
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    name.remove_prefix(dot + 1);
   }
-  if (best == nullptr)
-    return std::nullopt;
-  return *best;
+  return std::nullopt;
+}
+
+std::string describe(const ExcludeEntry& entry) {
+  return fmt::format("excluded by the exclude list, line {} ({})", entry.line, entry.text);
 }
 
 std::variant<ExcludeList, ExcludeProblem> parse_exclude_list(std::istream& in) {
@@ -130,13 +126,22 @@ std::variant<ExcludeList, ExcludeProblem> parse_exclude_list(std::istream& in) {
         if (network.canonical() != network) {
           return ExcludeProblem{number, fmt::format("host bits set in \"{}\"", entry)};
         }
-        list.v4_.push_back({network, {number, network.to_string()}});
+        if (list.v4_[network.prefix_length()]
+                .try_emplace(network.address().to_uint(), ExcludeEntry{number, network.to_string()})
+                .second) {
+          ++list.size_;
+        }
       } else {
         const ip::network_v6 network(address.to_v6(), static_cast<unsigned short>(length));
         if (network.canonical() != network) {
           return ExcludeProblem{number, fmt::format("host bits set in \"{}\"", entry)};
         }
-        list.v6_.push_back({network, {number, network.to_string()}});
+        if (list.v6_[network.prefix_length()]
+                .try_emplace(network.address().to_bytes(),
+                             ExcludeEntry{number, network.to_string()})
+                .second) {
+          ++list.size_;
+        }
       }
       continue;
     }
@@ -152,7 +157,9 @@ std::variant<ExcludeList, ExcludeProblem> parse_exclude_list(std::istream& in) {
                             fmt::format("not a domain name ({}): \"{}\"", invalid->reason, entry)};
     }
     auto& canonical = std::get<std::string>(name);
-    list.names_.push_back({canonical, {number, canonical}});
+    if (list.names_.try_emplace(canonical, ExcludeEntry{number, canonical}).second) {
+      ++list.size_;
+    }
   }
   return list;
 }

@@ -183,3 +183,141 @@ TEST_CASE("only undetermined results that a second look may change are retried",
   d.status = Status::fail;
   CHECK_FALSE(mx::judge::worth_retrying(d));
 }
+
+namespace {
+
+// A domain of two MX hosts with one address each; the first offers no STARTTLS, the second
+// completes the dialogue (no certificate captured, so its certificate check is skipped).
+mx::probes::DomainObservation two_hosts() {
+  auto d = domain_with_mx(Outcome::data);
+  d.mx.records = {{10, "mx1.example.test"}, {20, "mx2.example.test"}};
+  for (const auto* name : {"mx1.example.test", "mx2.example.test"}) {
+    auto& h = d.hosts.emplace_back();
+    h.mx = {static_cast<std::uint16_t>(d.hosts.size() * 10), name};
+    h.a.meta.outcome = Outcome::data;
+    h.a.addresses = {
+        boost::asio::ip::make_address(d.hosts.size() == 1 ? "192.0.2.1" : "192.0.2.2")};
+    h.aaaa.meta.outcome = Outcome::nodata;
+    h.tlsa.meta.outcome = Outcome::nodata;
+    auto& a = h.addresses.emplace_back();
+    a.smtp.host = name;
+    a.smtp.ip = h.a.addresses.front();
+    a.smtp.stage = mx::probes::smtp::Stage::ehlo;
+    a.smtp.ending = mx::probes::smtp::Ending::no_starttls;
+  }
+  return d;
+}
+
+void exclude_address(mx::probes::AddressObservation& a) {
+  a.smtp.stage = mx::probes::smtp::Stage::not_started;
+  a.smtp.ending = mx::probes::smtp::Ending::excluded;
+  a.smtp.detail = mx::targets::describe({7, "192.0.2.0/24"});
+}
+
+const Check* find_check(const std::vector<Check>& checks, std::string_view name) {
+  for (const auto& c : checks) {
+    if (c.check == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("judge_domain: an excluded domain is skipped, nothing judged", "[unit]") {
+  auto d = two_hosts();
+  d.excluded = mx::targets::ExcludeEntry{3, "example.test"};
+  const auto result = mx::judge::judge_domain(d);
+  CHECK(result.status == Status::skipped);
+  REQUIRE(result.checks.size() == 1);
+  CHECK(result.checks[0].check == "mx");
+  CHECK(result.checks[0].status == Status::skipped);
+  CHECK(result.checks[0].code == "excluded");
+  CHECK(result.checks[0].message.find("line 3 (example.test)") != std::string::npos);
+  CHECK(result.mx.empty());
+}
+
+TEST_CASE("judge_domain: excluded hosts and addresses are skipped and do not count", "[unit]") {
+  SECTION("one host's name excluded: the other decides") {
+    auto d = two_hosts();
+    d.hosts[0].excluded = mx::targets::ExcludeEntry{5, "mx1.example.test"};
+    d.hosts[0].addresses.clear();
+    d.hosts[1].addresses[0].smtp.ending = mx::probes::smtp::Ending::completed;
+    d.hosts[1].addresses[0].smtp.stage = mx::probes::smtp::Stage::done;
+    const auto result = mx::judge::judge_domain(d);
+    REQUIRE(result.mx.size() == 2);
+    CHECK(result.mx[0].status == Status::skipped);
+    const auto* address = find_check(result.mx[0].checks, "address");
+    REQUIRE(address != nullptr);
+    CHECK(address->status == Status::skipped);
+    CHECK(address->code == "excluded");
+    CHECK(address->message.find("line 5 (mx1.example.test)") != std::string::npos);
+    for (const auto& c : result.mx[0].checks) {
+      CHECK(c.status == Status::skipped);
+    }
+    // The second host completed without a certificate: its certificate check fails, and that,
+    // not the excluded host, is the domain's verdict.
+    CHECK(result.mx[1].status == Status::fail);
+    CHECK(result.status == Status::fail);
+  }
+  SECTION("every address of every host excluded: the domain is skipped") {
+    auto d = two_hosts();
+    exclude_address(d.hosts[0].addresses[0]);
+    exclude_address(d.hosts[1].addresses[0]);
+    const auto result = mx::judge::judge_domain(d);
+    for (const auto& h : result.mx) {
+      CHECK(h.status == Status::skipped);
+      REQUIRE(h.addresses.size() == 1);
+      CHECK(h.addresses[0].status == Status::skipped);
+      const auto* address = find_check(h.checks, "address");
+      REQUIRE(address != nullptr);
+      CHECK(address->code == "excluded");
+      CHECK(address->message.find("line 7 (192.0.2.0/24)") != std::string::npos);
+    }
+    CHECK(result.status == Status::skipped);
+    CHECK_FALSE(mx::judge::worth_retrying(result));
+  }
+  SECTION("an excluded address beside a probed one of the same host") {
+    auto d = two_hosts();
+    auto& h = d.hosts[0];
+    h.a.addresses.push_back(boost::asio::ip::make_address("198.51.100.1"));
+    auto& second = h.addresses.emplace_back(h.addresses[0]);
+    second.smtp.ip = h.a.addresses.back();
+    exclude_address(h.addresses[0]);
+    const auto result = mx::judge::judge_domain(d);
+    CHECK(result.mx[0].addresses[0].status == Status::skipped);
+    CHECK(result.mx[0].addresses[1].status == Status::fail);
+    const auto* address = find_check(result.mx[0].checks, "address");
+    REQUIRE(address != nullptr);
+    CHECK(address->code == "ok");
+    const auto* starttls = find_check(result.mx[0].checks, "starttls");
+    REQUIRE(starttls != nullptr);
+    CHECK(starttls->code == "not-advertised");
+    CHECK(result.mx[0].status == Status::fail);
+  }
+  SECTION("an excluded address is not judged by DANE, whatever the TLSA answer") {
+    auto d = two_hosts();
+    d.hosts[0].tlsa.meta.outcome = Outcome::servfail;
+    exclude_address(d.hosts[0].addresses[0]);
+    exclude_address(d.hosts[1].addresses[0]);
+    const auto result = mx::judge::judge_domain(d);
+    const auto* dane = find_check(result.mx[0].addresses[0].checks, "dane");
+    REQUIRE(dane != nullptr);
+    CHECK(dane->status == Status::skipped);
+    CHECK(result.status == Status::skipped);
+  }
+}
+
+TEST_CASE("domain status: skipped when the mx check or every host is skipped", "[unit]") {
+  using mx::judge::domain_status;
+  const std::vector<Check> ok{Check{"mx", Status::pass, "ok", ""},
+                              Check{"mta-sts.record", Status::warn, "absent", ""}};
+  CHECK(domain_status(ok, {host(Status::skipped), host(Status::skipped)}) == Status::skipped);
+  CHECK(domain_status(ok, {host(Status::skipped), host(Status::pass)}) == Status::warn);
+  // An excluded host is not a host that delivers: an unreachable one beside it stays an error.
+  CHECK(domain_status(ok, {host(Status::skipped), host(Status::error)}) == Status::error);
+  CHECK(domain_status({Check{"mx", Status::skipped, "excluded", ""}}, {}) == Status::skipped);
+  // No hosts at all (NXDOMAIN) is not "every host skipped".
+  CHECK(domain_status({Check{"mx", Status::fail, "nxdomain", ""}}, {}) == Status::fail);
+}
