@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,6 +32,7 @@ class BackgroundDns {
 
   // The --resolver argument that reaches it.
   [[nodiscard]] std::string resolver() const { return server_.resolver_arg(); }
+  [[nodiscard]] std::vector<std::string> names_asked() const { return server_.names_asked(); }
 
  private:
   boost::asio::io_context io_;

@@ -244,6 +244,20 @@ class World {
   // The port every SMTP server listens on (0 before the first one starts).
   std::uint16_t smtp_port() const { return port_; }
 
+  // Every name the world's DNS server was asked, as asked (after start()).
+  std::vector<std::string> names_asked() const { return dns_->names_asked(); }
+
+  // Connections the SMTP server at `ip` accepted.
+  std::uint64_t connections_to(const std::string& ip) const {
+    std::uint64_t total = 0;
+    for (const auto& server : smtp_) {
+      if (server->endpoint().address().to_string() == ip) {
+        total += server->connections_accepted();
+      }
+    }
+    return total;
+  }
+
   std::uint64_t connections() const {
     std::uint64_t total = 0;
     for (const auto& server : smtp_) {

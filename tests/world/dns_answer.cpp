@@ -324,6 +324,11 @@ Blob loop_reply(const Query& query, std::uint16_t flags) {
 
 }  // namespace
 
+std::string question_name(std::span<const std::uint8_t> message) {
+  const auto query = parse_query(message);
+  return query && query->well_formed ? name_text(query->question.name) : std::string();
+}
+
 std::optional<DnsReply> answer_query(std::span<const std::uint8_t> message, const Zone& zone,
                                      Transport transport) {
   const auto query = parse_query(message);

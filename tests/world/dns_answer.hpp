@@ -37,6 +37,9 @@ struct DnsReply {
   std::chrono::milliseconds delay{0};  // how long to wait before sending it
 };
 
+// The question's name of a query, as sent (no trailing dot); empty when it is not a query.
+[[nodiscard]] std::string question_name(std::span<const std::uint8_t> query);
+
 // Empty when the query gets no reply at all (rule 1, or a silent name).
 [[nodiscard]] std::optional<DnsReply> answer_query(std::span<const std::uint8_t> query,
                                                    const Zone& zone, Transport transport);

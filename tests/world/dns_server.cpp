@@ -77,6 +77,7 @@ struct DnsServer::Impl {
   void bind(const asio::ip::address& address, std::uint16_t port);
   void stop();
   void count_answer(Transport transport);
+  void record_question(std::span<const std::uint8_t> query);
 
   static asio::awaitable<void> serve_udp(std::shared_ptr<Impl> self);
   static asio::awaitable<void> reply_udp(std::shared_ptr<Impl> self, udp::endpoint peer,
@@ -100,6 +101,8 @@ struct DnsServer::Impl {
   ZoneSlot zone;
   std::atomic<std::uint64_t> answered{0};
   std::atomic<std::uint64_t> tcp_answered{0};
+  mutable std::mutex names_mutex;
+  std::vector<std::string> names_asked;  // at most kNamesKept, read from any thread
   bool stopped = false;
   std::list<std::weak_ptr<TcpConnection>> connections;  // closed by stop()
   std::list<asio::steady_timer*> delays;  // pending delayed replies, cancelled by stop()
@@ -171,6 +174,14 @@ void DnsServer::Impl::stop() {
   }
 }
 
+void DnsServer::Impl::record_question(std::span<const std::uint8_t> query) {
+  auto name = question_name(query);
+  const std::lock_guard lock(names_mutex);
+  if (names_asked.size() < kNamesKept) {
+    names_asked.push_back(std::move(name));
+  }
+}
+
 void DnsServer::Impl::count_answer(Transport transport) {
   answered.fetch_add(1, std::memory_order_relaxed);
   if (transport == Transport::tcp) {
@@ -201,6 +212,7 @@ asio::awaitable<void> DnsServer::Impl::serve_udp(std::shared_ptr<Impl> self) {
       continue;  // a datagram-level error (e.g. a truncated datagram) ends nothing
     }
     const auto zone = self->zone.get();
+    self->record_question({datagram.data(), size});
     auto reply = answer_query({datagram.data(), size}, *zone, Transport::udp);
     if (!reply) {
       continue;
@@ -272,6 +284,7 @@ asio::awaitable<void> DnsServer::Impl::serve_tcp(std::shared_ptr<Impl> self,
       co_return;
     }
     const auto zone = self->zone.get();
+    self->record_question(query);
     auto reply = answer_query(query, *zone, Transport::tcp);
     if (!reply) {
       continue;  // silent or unreadable: the connection stays open, unanswered
@@ -357,6 +370,11 @@ std::string DnsServer::resolver_arg() const {
 
 std::uint64_t DnsServer::queries_answered() const {
   return impl_->answered.load(std::memory_order_relaxed);
+}
+
+std::vector<std::string> DnsServer::names_asked() const {
+  const std::lock_guard lock(impl_->names_mutex);
+  return impl_->names_asked;
 }
 
 std::uint64_t DnsServer::tcp_queries_answered() const {

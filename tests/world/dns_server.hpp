@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -34,6 +35,10 @@ class DnsServer {
   [[nodiscard]] std::string resolver_arg() const;
   [[nodiscard]] std::uint64_t queries_answered() const;
   [[nodiscard]] std::uint64_t tcp_queries_answered() const;
+  // The question names of the queries received (answered or not), in order, as sent; the first
+  // kNamesKept only.
+  [[nodiscard]] std::vector<std::string> names_asked() const;
+  static constexpr std::size_t kNamesKept = 100'000;
   // Replaces the zone; takes effect for queries received afterwards. Safe from any thread.
   void set_zone(Zone zone);
   void stop();
