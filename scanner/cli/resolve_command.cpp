@@ -22,60 +22,33 @@ namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-struct HostView {
-  dns::MxRecord mx;
-  dns::AddressAnswer a;
-  dns::AddressAnswer aaaa;
-  dns::TlsaAnswer tlsa;
-};
-
-struct DomainView {
-  std::string domain;
-  dns::MxAnswer mx;
-  bool implicit_mx = false;  // no MX: the domain itself is the mail host (RFC 5321 5.1)
-  std::vector<HostView> hosts;
-  dns::TxtAnswer mta_sts;
-  dns::TxtAnswer tlsrpt;
-};
+using probes::DomainObservation;
 
 bool undetermined(dns::Outcome outcome) {
   return outcome != dns::Outcome::data && outcome != dns::Outcome::nodata &&
          outcome != dns::Outcome::nxdomain;
 }
 
-asio::awaitable<HostView> look_up_host(dns::Resolver& resolver, dns::MxRecord mx) {
-  HostView host;
-  host.mx = mx;
-  auto a = co_await resolver.a(mx.host);
-  host.a = std::move(a);
-  auto aaaa = co_await resolver.aaaa(mx.host);
-  host.aaaa = std::move(aaaa);
-  auto tlsa = co_await resolver.tlsa("_25._tcp." + mx.host);
-  host.tlsa = std::move(tlsa);
-  co_return host;
-}
-
 // `resolver` and `view` belong to run_resolve's frame, which outlives the io_context run.
-asio::awaitable<void> look_up_domain(dns::Resolver& resolver, DomainView& view) {
-  auto mx = co_await resolver.mx(view.domain);
-  view.mx = std::move(mx);
-  view.implicit_mx = view.mx.meta.outcome == dns::Outcome::nodata;
-  for (const auto& record : dns::mail_hosts(view.mx, view.domain, engine::kMaxHosts)) {
-    auto host = co_await look_up_host(resolver, record);
-    view.hosts.push_back(std::move(host));
-  }
-  auto mta_sts = co_await resolver.txt("_mta-sts." + view.domain);
-  view.mta_sts = std::move(mta_sts);
-  auto tlsrpt = co_await resolver.txt("_smtp._tls." + view.domain);
-  view.tlsrpt = std::move(tlsrpt);
+asio::awaitable<void> look_up(dns::Resolver& resolver, const targets::ExcludeList* exclude,
+                              DomainObservation& view) {
+  auto observed = co_await engine::look_up_domain(resolver, exclude, view.domain);
+  view = std::move(observed);
 }
 
-bool any_undetermined(const DomainView& view) {
-  if (undetermined(view.mx.meta.outcome) || undetermined(view.mta_sts.meta.outcome) ||
-      undetermined(view.tlsrpt.meta.outcome)) {
+// Names not asked (--exclude) are not undetermined: nothing was asked.
+bool any_undetermined(const DomainObservation& view) {
+  if (view.excluded) {
+    return false;
+  }
+  if (undetermined(view.mx.meta.outcome) || undetermined(view.mta_sts_txt.meta.outcome) ||
+      undetermined(view.tlsrpt_txt.meta.outcome)) {
     return true;
   }
   for (const auto& host : view.hosts) {
+    if (host.excluded) {
+      continue;
+    }
     if (undetermined(host.a.meta.outcome) || undetermined(host.aaaa.meta.outcome) ||
         undetermined(host.tlsa.meta.outcome)) {
       return true;
@@ -101,7 +74,16 @@ json::object meta_json(const dns::AnswerMeta& meta) {
   return out;
 }
 
-json::object addresses_json(const dns::AddressAnswer& answer, bool allow_private) {
+json::value excluded_json(const std::optional<targets::ExcludeEntry>& entry) {
+  return entry ? json::value(targets::describe(*entry)) : json::value(nullptr);
+}
+
+std::optional<targets::ExcludeEntry> excluded_address(const ScanOptions& options,
+                                                      const boost::asio::ip::address& ip) {
+  return options.exclude ? options.exclude->match(ip) : std::nullopt;
+}
+
+json::object addresses_json(const dns::AddressAnswer& answer, const ScanOptions& options) {
   auto out = meta_json(answer.meta);
   json::array addresses;
   for (const auto& ip : answer.addresses) {
@@ -109,7 +91,9 @@ json::object addresses_json(const dns::AddressAnswer& answer, bool allow_private
     entry["ip"] = ip.to_string();
     const auto block = net::special_block(ip);
     entry["special"] = block ? json::value(block->name) : json::value(nullptr);
-    entry["allowed"] = net::may_connect(ip, allow_private);
+    const auto excluded = excluded_address(options, ip);
+    entry["excluded"] = excluded_json(excluded);
+    entry["allowed"] = !excluded && net::may_connect(ip, options.allow_private);
     addresses.push_back(std::move(entry));
   }
   out["addresses"] = std::move(addresses);
@@ -148,24 +132,35 @@ json::object tlsa_json(const dns::TlsaAnswer& answer) {
   return out;
 }
 
-json::object view_json(const DomainView& view, bool allow_private) {
+json::object view_json(const DomainObservation& view, const ScanOptions& options) {
   json::object out;
   out["domain"] = view.domain;
+  if (view.excluded) {
+    // Nothing was asked: no answers to show.
+    out["excluded"] = excluded_json(view.excluded);
+    return out;
+  }
   auto mx = meta_json(view.mx.meta);
   mx["null_mx"] = view.mx.null_mx();
   mx["implicit"] = view.implicit_mx;
   json::array hosts;
   for (const auto& host : view.hosts) {
+    if (host.excluded) {
+      hosts.push_back(json::object{{"host", host.mx.host},
+                                   {"preference", host.mx.preference},
+                                   {"excluded", excluded_json(host.excluded)}});
+      continue;
+    }
     hosts.push_back(json::object{{"host", host.mx.host},
                                  {"preference", host.mx.preference},
-                                 {"a", addresses_json(host.a, allow_private)},
-                                 {"aaaa", addresses_json(host.aaaa, allow_private)},
+                                 {"a", addresses_json(host.a, options)},
+                                 {"aaaa", addresses_json(host.aaaa, options)},
                                  {"tlsa", tlsa_json(host.tlsa)}});
   }
   mx["hosts"] = std::move(hosts);
   out["mx"] = std::move(mx);
-  out["mta_sts_txt"] = txt_json(view.mta_sts);
-  out["tlsrpt_txt"] = txt_json(view.tlsrpt);
+  out["mta_sts_txt"] = txt_json(view.mta_sts_txt);
+  out["tlsrpt_txt"] = txt_json(view.tlsrpt_txt);
   return out;
 }
 
@@ -186,21 +181,28 @@ std::string meta_text(const dns::AnswerMeta& meta) {
   return out;
 }
 
-std::string addresses_text(const dns::AddressAnswer& answer, bool allow_private) {
+std::string addresses_text(const dns::AddressAnswer& answer, const ScanOptions& options) {
   std::string out = meta_text(answer.meta);
   for (const auto& ip : answer.addresses) {
     out += "\n        " + ip.to_string();
-    if (const std::string special = net::describe_special(ip); !special.empty()) {
+    if (const auto excluded = excluded_address(options, ip)) {
+      out += " [" + targets::describe(*excluded) + "]";
+    } else if (const std::string special = net::describe_special(ip); !special.empty()) {
       out += fmt::format(
           " [special-purpose: {}{}]", special,
-          net::may_connect(ip, allow_private) ? "" : "; refused without --allow-private");
+          net::may_connect(ip, options.allow_private) ? "" : "; refused without --allow-private");
     }
   }
   return out;
 }
 
-void print_text(const DomainView& view, bool allow_private) {
+void print_text(const DomainObservation& view, const ScanOptions& options) {
   std::string out = view.domain + "\n";
+  if (view.excluded) {
+    out += "  " + targets::describe(*view.excluded) + ": nothing asked\n";
+    std::fputs(out.c_str(), stdout);
+    return;
+  }
   out += "  MX: " + meta_text(view.mx.meta);
   if (view.mx.null_mx()) {
     out += " (null MX: accepts no mail)";
@@ -217,20 +219,24 @@ void print_text(const DomainView& view, bool allow_private) {
   }
   for (const auto& host : view.hosts) {
     out += fmt::format("    {} {}\n", host.mx.preference, host.mx.host);
-    out += "      A:    " + addresses_text(host.a, allow_private) + "\n";
-    out += "      AAAA: " + addresses_text(host.aaaa, allow_private) + "\n";
+    if (host.excluded) {
+      out += "      " + targets::describe(*host.excluded) + ": not looked up\n";
+      continue;
+    }
+    out += "      A:    " + addresses_text(host.a, options) + "\n";
+    out += "      AAAA: " + addresses_text(host.aaaa, options) + "\n";
     out += "      TLSA: " + meta_text(host.tlsa.meta) + "\n";
     for (const auto& record : host.tlsa.records) {
       out += fmt::format("        {} {} {} {}\n", record.usage, record.selector,
                          record.matching_type, hex(record.data));
     }
   }
-  out += "  _mta-sts TXT: " + meta_text(view.mta_sts.meta) + "\n";
-  for (const auto& record : view.mta_sts.records) {
+  out += "  _mta-sts TXT: " + meta_text(view.mta_sts_txt.meta) + "\n";
+  for (const auto& record : view.mta_sts_txt.records) {
     out += "    \"" + record + "\"\n";
   }
-  out += "  _smtp._tls TXT: " + meta_text(view.tlsrpt.meta) + "\n";
-  for (const auto& record : view.tlsrpt.records) {
+  out += "  _smtp._tls TXT: " + meta_text(view.tlsrpt_txt.meta) + "\n";
+  for (const auto& record : view.tlsrpt_txt.records) {
     out += "    \"" + record + "\"\n";
   }
   std::fputs(out.c_str(), stdout);
@@ -243,7 +249,7 @@ void add_resolve_arguments(CLI::App& app, ResolveArgs& args) {
 }
 
 int run_resolve(const ScanOptions& options, const ResolveArgs& args) {
-  std::vector<DomainView> views;
+  std::vector<DomainObservation> views;
   for (const auto& input : args.domains) {
     auto normalised = dns::normalise_domain(input);
     if (const auto* invalid = std::get_if<dns::InvalidName>(&normalised)) {
@@ -251,23 +257,23 @@ int run_resolve(const ScanOptions& options, const ResolveArgs& args) {
                                invalid->reason);
       return exit_usage;
     }
-    auto& view = views.emplace_back();
-    view.domain = std::get<std::string>(std::move(normalised));
+    views.emplace_back().domain = std::get<std::string>(std::move(normalised));
   }
 
   asio::io_context io(1);
   dns::Resolver resolver(
       io, dns::ResolverOptions{.servers = options.resolvers(), .timeout = options.timeout()});
-  engine::run_bounded(io, views.size(), options.concurrency,
-                      [&](std::size_t i) { return look_up_domain(resolver, views[i]); });
+  engine::run_bounded(io, views.size(), options.concurrency, [&](std::size_t i) {
+    return look_up(resolver, options.exclude.get(), views[i]);
+  });
 
   bool undetermined_seen = false;
   for (const auto& view : views) {
     if (options.json) {
-      const auto line = json::serialize(view_json(view, options.allow_private)) + "\n";
+      const auto line = json::serialize(view_json(view, options)) + "\n";
       std::fputs(line.c_str(), stdout);
     } else {
-      print_text(view, options.allow_private);
+      print_text(view, options);
     }
     undetermined_seen = undetermined_seen || any_undetermined(view);
   }

@@ -47,8 +47,9 @@ probes::AddressObservation not_probed(const std::string& host, const asio::ip::a
 }
 
 // The exclude list's entry covering a name from a DNS answer (any case, maybe a trailing dot).
-std::optional<targets::ExcludeEntry> excluded_name(const ScanEnv& env, std::string_view name) {
-  if (env.exclude == nullptr) {
+std::optional<targets::ExcludeEntry> excluded_name(const targets::ExcludeList* exclude,
+                                                   std::string_view name) {
+  if (exclude == nullptr) {
     return std::nullopt;
   }
   if (name.ends_with('.')) {
@@ -57,7 +58,7 @@ std::optional<targets::ExcludeEntry> excluded_name(const ScanEnv& env, std::stri
   std::string canonical(name);
   std::transform(canonical.begin(), canonical.end(), canonical.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return env.exclude->match(std::string_view(canonical));
+  return exclude->match(std::string_view(canonical));
 }
 
 probes::AddressObservation excluded_address(const std::string& host, const asio::ip::address& ip,
@@ -71,10 +72,30 @@ probes::AddressObservation excluded_address(const std::string& host, const asio:
   return out;
 }
 
+// A mail host's A, AAAA and TLSA answers.
+asio::awaitable<void> ask_host(dns::Resolver& resolver, probes::HostObservation& host) {
+  auto a = co_await resolver.a(host.mx.host);
+  host.a = std::move(a);
+  auto aaaa = co_await resolver.aaaa(host.mx.host);
+  host.aaaa = std::move(aaaa);
+  auto tlsa = co_await resolver.tlsa("_25._tcp." + host.mx.host);
+  host.tlsa = std::move(tlsa);
+}
+
+// The MX answer and the mail hosts it names (the domain itself for an implicit MX).
+asio::awaitable<void> ask_mx(dns::Resolver& resolver, probes::DomainObservation& out) {
+  auto mx = co_await resolver.mx(out.domain);
+  out.mx = std::move(mx);
+  out.implicit_mx = out.mx.meta.outcome == dns::Outcome::nodata;
+  for (auto& record : dns::mail_hosts(out.mx, out.domain, kMaxHosts)) {
+    out.hosts.emplace_back().mx = std::move(record);
+  }
+}
+
 // `budget` belongs to observe_hosts' frame, which outlives this coroutine.
 asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, int attempt,
                                    net::SpentBudget& budget) {
-  host.excluded = excluded_name(env, host.mx.host);
+  host.excluded = excluded_name(env.exclude, host.mx.host);
   if (host.excluded) {
     co_return;
   }
@@ -85,12 +106,7 @@ asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, 
     co_return;
   }
   const auto asked = net::Clock::now();
-  auto a = co_await env.resolver.a(host.mx.host);
-  host.a = std::move(a);
-  auto aaaa = co_await env.resolver.aaaa(host.mx.host);
-  host.aaaa = std::move(aaaa);
-  auto tlsa = co_await env.resolver.tlsa("_25._tcp." + host.mx.host);
-  host.tlsa = std::move(tlsa);
+  co_await ask_host(env.resolver, host);
   budget.charge(net::Clock::now() - asked);
 
   std::vector<asio::ip::address> addresses = host.a.addresses;
@@ -115,13 +131,7 @@ asio::awaitable<void> observe_host(ScanEnv& env, probes::HostObservation& host, 
 
 // The MX answer and every mail host it names, one after the other within env.hosts_budget.
 asio::awaitable<void> observe_hosts(ScanEnv& env, probes::DomainObservation& out, int attempt) {
-  auto mx = co_await env.resolver.mx(out.domain);
-  out.mx = std::move(mx);
-
-  out.implicit_mx = out.mx.meta.outcome == dns::Outcome::nodata;
-  for (auto& record : dns::mail_hosts(out.mx, out.domain, kMaxHosts)) {
-    out.hosts.emplace_back().mx = std::move(record);
-  }
+  co_await ask_mx(env.resolver, out);
   net::SpentBudget budget(env.hosts_budget);
   for (auto& host : out.hosts) {
     co_await observe_host(env, host, attempt, budget);
@@ -144,7 +154,7 @@ asio::awaitable<void> observe_mta_sts(ScanEnv& env, probes::DomainObservation& o
   config.budget = settings.step_timeout * kFetchBudgetSteps;
   config.allow_private = settings.allow_private;
   config.exclude = env.exclude;
-  if (!excluded_name(env, probes::mta_sts::policy_host(out.domain))) {
+  if (!excluded_name(env.exclude, probes::mta_sts::policy_host(out.domain))) {
     // The turn is taken before the fetch's budget starts (a fetch whose first address fails tries
     // the next one without another: the limit counts fetches, nearly always one connection each).
     co_await wait_turn(env.rate);
@@ -165,11 +175,9 @@ asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::str
   probes::DomainObservation out;
   out.domain = domain;
   out.observed_at = std::chrono::system_clock::now();
-  if (env.exclude != nullptr) {
-    out.excluded = env.exclude->match(std::string_view(out.domain));
-    if (out.excluded) {
-      co_return out;
-    }
+  out.excluded = excluded_name(env.exclude, out.domain);
+  if (out.excluded) {
+    co_return out;
   }
 
   // The three parts share nothing but `out`, each writing its own members, on this one thread.
@@ -185,6 +193,30 @@ asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::str
       std::rethrow_exception(error);
     }
   }
+  co_return out;
+}
+
+asio::awaitable<probes::DomainObservation> look_up_domain(dns::Resolver& resolver,
+                                                          const targets::ExcludeList* exclude,
+                                                          std::string domain) {
+  probes::DomainObservation out;
+  out.domain = std::move(domain);
+  out.observed_at = std::chrono::system_clock::now();
+  out.excluded = excluded_name(exclude, out.domain);
+  if (out.excluded) {
+    co_return out;
+  }
+  co_await ask_mx(resolver, out);
+  for (auto& host : out.hosts) {
+    host.excluded = excluded_name(exclude, host.mx.host);
+    if (!host.excluded) {
+      co_await ask_host(resolver, host);
+    }
+  }
+  auto mta_sts = co_await resolver.txt("_mta-sts." + out.domain);
+  out.mta_sts_txt = std::move(mta_sts);
+  auto tlsrpt = co_await resolver.txt("_smtp._tls." + out.domain);
+  out.tlsrpt_txt = std::move(tlsrpt);
   co_return out;
 }
 

@@ -32,4 +32,11 @@ inline constexpr int kHostsBudgetProbes = 2;
 boost::asio::awaitable<probes::DomainObservation> observe_domain(ScanEnv& env, std::string domain,
                                                                  int attempt = 1);
 
+// The DNS half of observe_domain, nothing contacted: the MX answer, each mail host's A, AAAA and
+// TLSA, the _mta-sts and _smtp._tls TXT records (no policy fetch, no probe), one query after
+// another; names on `exclude` (may be null) are not asked, as in a scan. What `mxscan resolve`
+// shows. `resolver` must outlive the coroutine.
+boost::asio::awaitable<probes::DomainObservation> look_up_domain(
+    dns::Resolver& resolver, const targets::ExcludeList* exclude, std::string domain);
+
 }  // namespace mx::engine

@@ -228,3 +228,40 @@ TEST_CASE("mxscan scan --exclude: a malformed list is refused naming its line, n
   }
   CHECK(world.connections() == 0);
 }
+
+TEST_CASE(
+    "mxscan resolve --exclude: shows what a scan would not ask or contact, and asks nothing "
+    "excluded",
+    "[loopback]") {
+  ExcludeWorld w;
+  const auto resolve = w.world.mxscan(
+      "resolve",
+      {"--json", "--exclude", w.exclude, "a.excluded-zone.test", "byname.test", "bynet.test"});
+  INFO(resolve.err);
+  REQUIRE(resolve.exit_code == 0);  // nothing asked is nothing undetermined
+  const auto names = w.world.names_asked();
+  CHECK_FALSE(asked_at_or_below(names, "excluded-zone.test"));
+  CHECK_FALSE(asked_at_or_below(names, "mx.byname.test"));
+  CHECK(asked_at_or_below(names, "mx.bynet.test"));
+  const auto views = mx::test::by_domain(resolve.out);
+  REQUIRE(views.size() == 3);
+  CHECK(std::string(views.at("a.excluded-zone.test").at("excluded").as_string()).find("line 2") !=
+        std::string::npos);
+  const auto& byname_host =
+      views.at("byname.test").at("mx").at("hosts").as_array().at(0).as_object();
+  CHECK(std::string(byname_host.at("excluded").as_string()).find("line 3") != std::string::npos);
+  CHECK_FALSE(byname_host.contains("a"));
+  const auto& bynet_address = views.at("bynet.test")
+                                  .at("mx")
+                                  .at("hosts")
+                                  .as_array()
+                                  .at(0)
+                                  .at("a")
+                                  .at("addresses")
+                                  .as_array()
+                                  .at(0)
+                                  .as_object();
+  CHECK(bynet_address.at("ip").as_string() == w.bynet_ip);
+  CHECK(std::string(bynet_address.at("excluded").as_string()).find("line 4") != std::string::npos);
+  CHECK(bynet_address.at("allowed") == false);
+}
