@@ -279,6 +279,14 @@ int run_verify(const ScanOptions& options, const ChallengeArgs& args) {
   if (!domain) {
     return exit_usage;
   }
+  // The lookup would ask a name the operator excluded: a contradiction to refuse, not to ignore.
+  if (const auto entry =
+          options.exclude ? options.exclude->match(std::string_view(challenge_record_name(*domain)))
+                          : std::nullopt) {
+    std::cerr << fmt::format("mxscan challenge verify: {} is {}; not asked\n",
+                             challenge_record_name(*domain), targets::describe(*entry));
+    return exit_usage;
+  }
   try {
     auto db = store::open_for_writing(args.db);
     const auto request = store::newest_pending(db, *domain);

@@ -2,6 +2,7 @@
 // server. `new` needs no DNS, so each test makes its request first and then starts a server whose
 // zone holds (or not) the record that `new` printed.
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -185,6 +186,23 @@ TEST_CASE("challenge: an absent record is exit 1 and leaves the request pending"
 
   CHECK(outcome_of(db, nxdomain) == "pending");
   CHECK(outcome_of(db, nodata) == "pending");
+}
+
+TEST_CASE("challenge: verify refuses to ask a name the exclude list covers", "[loopback]") {
+  const Db db;
+  const auto request = new_request(db, "optout.test");
+  Zone zone;
+  zone.add_txt("_starttls-policy.optout.test", {record_value(request)});
+  const BackgroundDns dns(zone);
+  const auto exclude = (db.dir.path() / "exclude.conf").string();
+  std::ofstream(exclude) << "optout.test\n";
+  const auto result = mxscan({"challenge", "verify", "optout.test", "--db", db.path, "--resolver",
+                              dns.resolver(), "--exclude", exclude});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find("_starttls-policy.optout.test is excluded by the exclude list, line 1") !=
+        std::string::npos);
+  CHECK(dns.names_asked().empty());
+  CHECK(outcome_of(db, request) == "pending");
 }
 
 TEST_CASE("challenge: a wrong record is exit 1 and shows what was found, made safe", "[loopback]") {
