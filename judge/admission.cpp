@@ -15,9 +15,13 @@ Admission decide_admission(const AdmissionInput& input) {
       out.decision = "retry";
       out.reasons = input.undetermined;
       break;
+    case Status::skipped:
+      // Wholly excluded (--exclude): nothing observed, nothing to decide.
+      out.decision = "excluded";
+      out.reasons = input.excluded;
+      break;
     case Status::pass:
     case Status::warn:
-    case Status::skipped:
       out.decision = "accept";
       break;
   }

@@ -16,14 +16,15 @@ struct AdmissionInput {
   Status status = Status::pass;           // the domain's status, judged with `judged_mxs`
   std::vector<std::string> failing;       // "check:code" of its fail checks
   std::vector<std::string> undetermined;  // "check:code" of its error checks
+  std::vector<std::string> excluded;      // "check:excluded" of the checks --exclude skipped
   std::vector<std::string> mx_hosts;      // the MX hosts seen in DNS
   std::vector<std::string> judged_mxs;    // the list patterns it was judged against
   std::optional<std::vector<std::string>> mta_sts_mx;  // the MTA-STS policy's mx, when one parsed
 };
 
 struct Admission {
-  std::string decision;                // accept, reject, retry
-  std::vector<std::string> reasons;    // reject: failing; retry: undetermined
+  std::string decision;                // accept, reject, retry, excluded
+  std::vector<std::string> reasons;    // reject: failing; retry: undetermined; excluded: excluded
   std::string mta_sts;                 // none, agree, conflict
   std::vector<std::string> conflicts;  // MX hosts matched by one side only
 };

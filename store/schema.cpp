@@ -22,6 +22,29 @@ void refuse_newer(const Database& db, int version) {
   }
 }
 
+std::int64_t schema_cookie(const Database& db) {
+  auto statement = db.prepare("PRAGMA schema_version");
+  statement.step();
+  return statement.column_int(0);
+}
+
+// 0003 widens three CHECK constraints by editing their text: a text that did not match would
+// leave the old constraint silently in place.
+void require_widened(const Database& db) {
+  auto statement = db.prepare(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND ("
+      "(name = 'domains' AND sql LIKE '%status = ''skipped''%') OR "
+      "(name = 'validation_results' AND sql LIKE '%category = ''excluded''%') OR "
+      "(name = 'submissions' AND sql LIKE '%decision = ''excluded''%'))");
+  statement.step();
+  if (statement.column_int(0) != 3) {
+    throw StoreError(fmt::format("{}: migration 3 did not widen the status, category and decision "
+                                 "constraints",
+                                 db.path().string()),
+                     SQLITE_SCHEMA);
+  }
+}
+
 }  // namespace
 
 int schema_version() {
@@ -40,6 +63,12 @@ Database open_for_writing(const std::filesystem::path& path) {
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(kMigrations.at(static_cast<std::size_t>(next)));
+      // A migration may edit sqlite_schema in place (0003): moving the cookie makes every
+      // connection, this one included, read the schema again.
+      db.exec(fmt::format("PRAGMA schema_version = {}", schema_cookie(db) + 1));
+      if (next + 1 == 3) {
+        require_widened(db);
+      }
       db.exec(fmt::format("PRAGMA user_version = {}", next + 1));
       db.exec("COMMIT");
     } catch (...) {

@@ -76,7 +76,10 @@ void record_validation(Database& db, std::int64_t run) {
       const auto status = current.column_text(1);
       const bool enforce = current.column_text(2) == "enforce";
       const auto it = before.find(domain);
-      const bool failed_before = it != before.end() && it->second.status == "fail";
+      // An excluded validation is transparent: it carries the streak it found forward.
+      const bool failed_before =
+          it != before.end() && (it->second.status == "fail" ||
+                                 (it->second.status == "skipped" && it->second.failing_streak > 0));
       std::string category;
       std::int64_t streak = 0;
       std::optional<std::string> since;
@@ -87,6 +90,13 @@ void record_validation(Database& db, std::int64_t run) {
                                                           : std::optional(started_at);
       } else if (status == "error") {
         category = "undetermined";
+      } else if (status == "skipped") {
+        // Wholly excluded (--exclude): not observed, so neither failing nor passing.
+        category = "excluded";
+        if (failed_before) {
+          streak = it->second.failing_streak;
+          since = it->second.failing_since;
+        }
       } else {
         category = failed_before ? "recovered" : "passing";
       }

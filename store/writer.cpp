@@ -140,6 +140,8 @@ void count(WriterCounts& counts, std::string_view status) {
     ++counts.fail;
   } else if (status == "error") {
     ++counts.error;
+  } else if (status == "skipped") {
+    ++counts.skipped;
   }
 }
 

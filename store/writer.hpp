@@ -28,6 +28,7 @@ struct WriterCounts {
   std::uint64_t warn = 0;
   std::uint64_t fail = 0;
   std::uint64_t error = 0;
+  std::uint64_t skipped = 0;  // wholly excluded (--exclude)
 };
 
 struct WriterOptions {

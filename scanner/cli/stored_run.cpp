@@ -30,11 +30,14 @@ std::string progress_line(const engine::EngineStats& engine, const store::Writer
   const auto left = engine.total > stored.written ? engine.total - stored.written : 0;
   const double eta = rate > 0 ? static_cast<double>(left) / rate : 0.0;
   const auto queued = engine.done > stored.written ? engine.done - stored.written : 0;
+  // "skipped" only appears with --exclude, so the line reads as before without it.
+  const auto skipped =
+      stored.skipped > 0 ? fmt::format(" skipped {}", stored.skipped) : std::string();
   return fmt::format(
-      "{}/{} domains, {:.0f}/s, ETA {:.0f} s | pass {} warn {} fail {} error {} | "
+      "{}/{} domains, {:.0f}/s, ETA {:.0f} s | pass {} warn {} fail {} error {}{} | "
       "{} in flight",
       stored.written, engine.total, rate, eta, stored.pass, stored.warn, stored.fail, stored.error,
-      engine.in_flight + queued);
+      skipped, engine.in_flight + queued);
 }
 
 std::vector<store::RunPolicyRow> policy_rows(const StoredRunRequest& request) {

@@ -110,6 +110,11 @@ Scanned decide(json::object result, const std::string& status) {
   input.status = judge::parse_status(status).value_or(judge::Status::error);
   input.failing = reports::check_codes(reports::reasons_with_status(result, "fail"));
   input.undetermined = reports::check_codes(reports::reasons_with_status(result, "error"));
+  for (auto& code : reports::check_codes(reports::reasons_with_status(result, "skipped"))) {
+    if (code.ends_with(":excluded")) {
+      input.excluded.push_back(std::move(code));
+    }
+  }
   input.mx_hosts = hosts;
   input.judged_mxs = out.judged_mxs;
   if (const auto* sts = result.if_contains("mta_sts"); sts != nullptr && sts->is_object()) {

@@ -124,3 +124,12 @@ TEST_CASE("admission: the patterns against the domain's MTA-STS policy", "[unit]
   CHECK(decided.mta_sts == "conflict");
   CHECK(decided.conflicts == std::vector<std::string>{"mx2.example.test"});
 }
+
+TEST_CASE("admission: a wholly excluded submission is neither accepted nor rejected", "[unit]") {
+  mx::judge::AdmissionInput input;
+  input.status = mx::judge::Status::skipped;
+  input.excluded = {"address:excluded"};
+  const auto admission = mx::judge::decide_admission(input);
+  CHECK(admission.decision == "excluded");
+  CHECK(admission.reasons == std::vector<std::string>{"address:excluded"});
+}

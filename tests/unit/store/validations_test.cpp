@@ -158,3 +158,29 @@ TEST_CASE("promotion: clean in every validation for long enough, and often enoug
       mx::store::promotion_candidates(db, "maintainers", {"c.test"}, "yesterday", 28, 4),
       mx::store::StoreError);
 }
+
+TEST_CASE("an excluded entry is its own category, and its failing streak neither grows nor resets",
+          "[unit]") {
+  mx::test::TempDir dir;
+  auto db = mx::store::open_for_writing(dir.path() / "v.db");
+  add_validation(db, "maintainers", "2026-11-01T03:00:00Z",
+                 {{"a.test", "fail"}, {"c.test", "pass"}});
+  const auto excluded = add_validation(db, "maintainers", "2026-11-02T03:00:00Z",
+                                       {{"a.test", "skipped"}, {"c.test", "skipped"}});
+  auto rows = by_domain(db, excluded);
+  CHECK(rows.at("a.test").category == "excluded");
+  CHECK_FALSE(rows.at("a.test").urgent);  // an enforce entry, but nothing was observed
+  CHECK(rows.at("a.test").failing_streak == 1);
+  CHECK(rows.at("a.test").failing_since == "2026-11-01T03:00:00Z");
+  CHECK(rows.at("c.test").category == "excluded");
+  CHECK(rows.at("c.test").failing_streak == 0);
+
+  const auto after = add_validation(db, "maintainers", "2026-11-03T03:00:00Z",
+                                    {{"a.test", "fail"}, {"c.test", "fail"}});
+  rows = by_domain(db, after);
+  CHECK(rows.at("a.test").category == "still-failing");
+  CHECK(rows.at("a.test").failing_streak == 2);
+  CHECK(rows.at("a.test").failing_since == "2026-11-01T03:00:00Z");
+  CHECK(rows.at("c.test").category == "newly-failing");
+  CHECK(rows.at("c.test").failing_streak == 1);
+}
