@@ -89,9 +89,38 @@ TEST_CASE("the writer stores every domain pushed, batched, endpoints once per ru
   CHECK(count(db, "SELECT count(*) FROM checks") == 2000);
   CHECK(count(db, "SELECT count(*) FROM endpoints") == 2);
   CHECK(count(db, "SELECT count(*) FROM certificates") == 1);
+  CHECK(count(db, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
   CHECK(count(db, "SELECT domains FROM mx_providers WHERE host = 'mx.provider.test'") == 1000);
   CHECK(mx::store::stored_of(db, run, {"d0.test", "d999.test", "d1000.test"}) ==
         std::vector<bool>{true, true, false});
+  std::filesystem::remove_all(path.parent_path());
+}
+
+TEST_CASE("a domain written twice in one run is an error, not a row replaced under its children",
+          "[unit]") {
+  const auto path = fresh_path();
+  std::int64_t run = 0;
+  {
+    auto db = mx::store::open_for_writing(path);
+    run = mx::store::create_run(db, scan_info(), "2026-11-28T00:00:00Z", {"d0.test"});
+  }
+  {
+    mx::store::Writer writer(path, run);
+    writer.push(row(0, "192.0.2.1"));
+    writer.close();
+  }
+  {
+    mx::store::Writer writer(path, run);
+    auto again = row(0, "192.0.2.1");
+    again.checks.clear();
+    again.checks.push_back({"domain", "", "", "mx", "fail", "no-mx", "no MX"});
+    writer.push(std::move(again));
+    CHECK_THROWS_AS(writer.close(), mx::store::StoreError);
+  }
+  auto db = mx::store::open_for_reading(path);
+  CHECK(count(db, "SELECT count(*) FROM checks") == 2);
+  CHECK(count(db, "SELECT count(*) FROM checks WHERE code = 'no-mx'") == 0);
+  CHECK(count(db, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
   std::filesystem::remove_all(path.parent_path());
 }
 
