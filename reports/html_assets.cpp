@@ -34,7 +34,7 @@ svg .axis{stroke:#9aa4b1;stroke-width:1}
 .s-fail,.c-newly-failing{fill:#c62828}
 .c-still-failing{fill:#8e1b1b}
 .s-error,.c-undetermined{fill:#6a4fb3}
-.s-skipped{fill:#a7b3bf}
+.s-skipped,.c-excluded{fill:#a7b3bf}
 .c-recovered{fill:#43a047}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.92rem}

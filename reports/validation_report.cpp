@@ -76,6 +76,12 @@ std::size_t urgent_count(const ValidationReport& report) {
 
 std::vector<Reason> validation_reasons(const store::ValidationRow& row) {
   const auto domain = domain_object(row);
+  if (row.status == "skipped") {
+    // Which --exclude entries, at which lines; not every check the exclusion skipped.
+    auto reasons = reasons_with_status(domain, "skipped");
+    std::erase_if(reasons, [](const Reason& reason) { return reason.code != "excluded"; });
+    return reasons;
+  }
   return reasons_with_status(domain, row.status == "error" ? "error" : "fail");
 }
 
@@ -100,17 +106,23 @@ std::vector<ValidationSection> validation_sections(const ValidationReport& repor
        "Could not be determined, even after a second look; not a failure.",
        {}},
       {"recovered", "Recovered", "", {}},
+      {"excluded",
+       "Excluded",
+       "Not checked: `--exclude` covers the domain or every MX host of it. A failing streak "
+       "carries over unchanged.",
+       {}},
       {"removal-candidates",
        "Removal candidates",
        fmt::format("`enforce` entries failing in each of their last {} validations.",
                    report.remove_after),
        {}}};
   for (const auto& row : report.rows) {
-    const std::array<bool, 6> in{row.urgent,
+    const std::array<bool, 7> in{row.urgent,
                                  row.category == "newly-failing" && !row.urgent,
                                  row.category == "still-failing" && !row.urgent,
                                  row.category == "undetermined",
                                  row.category == "recovered",
+                                 row.category == "excluded",
                                  removal_candidate(row, report.remove_after)};
     for (std::size_t i = 0; i < out.size(); ++i) {
       if (in[i]) {
@@ -206,6 +218,9 @@ std::string validation_text(const ValidationReport& report) {
   section(
       "Undetermined (error, observed twice):",
       [](const store::ValidationRow& r) { return r.category == "undetermined"; }, true);
+  section(
+      "Excluded (--exclude, not checked; a failing streak carries over):",
+      [](const store::ValidationRow& r) { return r.category == "excluded"; }, true);
   section(
       fmt::format("Removal candidates (enforce, failing in each of the last {} validations):",
                   report.remove_after),

@@ -36,8 +36,8 @@ struct ValidationReport {
 [[nodiscard]] ValidationReport load_validation_report(const store::Database& db, std::int64_t run,
                                                       int remove_after);
 
-inline constexpr std::array<std::string_view, 5> kValidationCategories{
-    "newly-failing", "still-failing", "recovered", "undetermined", "passing"};
+inline constexpr std::array<std::string_view, 6> kValidationCategories{
+    "newly-failing", "still-failing", "recovered", "undetermined", "passing", "excluded"};
 
 // An enforce entry failing in each of its last `remove_after` validations.
 [[nodiscard]] bool removal_candidate(const store::ValidationRow& row, int remove_after);
@@ -52,13 +52,15 @@ inline constexpr std::array<std::string_view, 5> kValidationCategories{
     const ValidationReport& report);
 [[nodiscard]] std::size_t urgent_count(const ValidationReport& report);
 
-// What makes the entry fail (or, when undetermined, what could not be determined).
+// What makes the entry fail (when undetermined, what could not be determined; when excluded, the
+// --exclude entries that skipped it).
 [[nodiscard]] std::vector<Reason> validation_reasons(const store::ValidationRow& row);
 // "N validations since T" for a still failing entry, else when it started failing (or "").
 [[nodiscard]] std::string since_text(const store::ValidationRow& row);
 
 // A group of entries the maintainers act on, as every report format lists them: urgent, newly
-// failing, still failing, undetermined, recovered, removal candidates. `note` is Markdown.
+// failing, still failing, undetermined, recovered, excluded, removal candidates. `note` is
+// Markdown.
 struct ValidationSection {
   std::string_view id;
   std::string title;

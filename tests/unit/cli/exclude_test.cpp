@@ -265,3 +265,47 @@ TEST_CASE(
   CHECK(std::string(bynet_address.at("excluded").as_string()).find("line 4") != std::string::npos);
   CHECK(bynet_address.at("allowed") == false);
 }
+
+TEST_CASE(
+    "mxscan validate --exclude: excluded entries are their own category in the summary and the "
+    "report, never errors",
+    "[loopback]") {
+  ExcludeWorld w;
+  const auto list = w.world.dir() / "policy.json";
+  std::ofstream(list) << R"({"timestamp": "2026-12-01T00:00:00Z",
+    "expires": "2026-12-15T00:00:00Z", "version": "0.1", "author": "test maintainers",
+    "policy-aliases": {}, "policies": {
+      "a.excluded-zone.test": {"mode": "enforce", "mxs": ["mx.a.excluded-zone.test"]},
+      "bynet.test": {"mode": "testing", "mxs": ["mx.bynet.test"]},
+      "plain.test": {"mode": "testing", "mxs": ["mx.plain.test"]}}})";
+  const auto db = w.world.dir() / "v.db";
+  const auto report = w.world.dir() / "night.md";
+  const auto validate =
+      w.world.mxscan("validate", {"--list", list.string(), "--db", db.string(), "--allow-private",
+                                  "--exclude", w.exclude, "--report", report.string()});
+  INFO(validate.out << validate.err);
+  REQUIRE(validate.exit_code == 0);  // plain.test warns; the others were not looked at
+  CHECK(w.world.connections_to(w.bynet_ip) == 0);
+  CHECK(validate.out.find("3 entries: 0 newly-failing, 0 still-failing, 0 recovered, 0 "
+                          "undetermined, 1 passing, 2 excluded; 0 urgent") != std::string::npos);
+  const auto section = validate.out.find("Excluded (--exclude");
+  REQUIRE(section != std::string::npos);
+  CHECK(validate.out.find("a.excluded-zone.test", section) != std::string::npos);
+  CHECK(validate.out.find("bynet.test", section) != std::string::npos);
+  CHECK(validate.out.find("plain.test", section) == std::string::npos);
+  // With the entry that excluded each, not every check the exclusion skipped.
+  CHECK(validate.out.find("address:excluded (mx.bynet.test)", section) != std::string::npos);
+  CHECK(validate.out.find("connect:skipped", section) == std::string::npos);
+
+  std::ifstream in(report);
+  const std::string markdown((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  CHECK(markdown.find("| excluded | 2 |") != std::string::npos);
+  const auto table = markdown.find("## Excluded");
+  REQUIRE(table != std::string::npos);
+  // Each row names the --exclude entry that skipped it.
+  const auto zone = markdown.find("`mx:excluded`: ", table);
+  REQUIRE(zone != std::string::npos);
+  CHECK(markdown.find("line 2 (excluded-zone.test)", zone) != std::string::npos);
+  CHECK(markdown.find("`address:excluded` at mx.bynet.test", table) != std::string::npos);
+}

@@ -85,13 +85,16 @@ TEST_CASE("report of a validation: validate's sections, the trend, the run's agg
     CHECK(table.total == static_cast<std::int64_t>(table.rows.size()));
   }
   CHECK(ids == std::vector<std::string>{"urgent", "newly-failing", "still-failing", "undetermined",
-                                        "recovered", "removal-candidates"});
+                                        "recovered", "excluded", "removal-candidates"});
   CHECK(domains_of(report.tables[0]) == std::vector<std::string>{"broken.test", "plain text"});
   CHECK(domains_of(report.tables[2]) == std::vector<std::string>{"expired.test"});
   CHECK(report.tables[2].rows[0].since == "2 validations since 2026-11-02T03:00:00Z");
   CHECK(domains_of(report.tables[3]) == std::vector<std::string>{"silent.test"});
   CHECK(report.tables[3].rows[0].reasons.at(0).check_code() == "connect:timeout");
-  CHECK(domains_of(report.tables[5]) == std::vector<std::string>{"broken.test", "plain text"});
+  CHECK(domains_of(report.tables[5]) == std::vector<std::string>{"optout.test"});
+  REQUIRE(report.tables[5].rows[0].reasons.size() == 1);  // the --exclude entry that skipped it
+  CHECK(report.tables[5].rows[0].reasons[0].check_code() == "mx:excluded");
+  CHECK(domains_of(report.tables[6]) == std::vector<std::string>{"broken.test", "plain text"});
   const auto& broken = report.tables[0].rows[0];
   CHECK(broken.urgent);
   CHECK(broken.mode == "enforce");
@@ -114,7 +117,8 @@ TEST_CASE("report of a validation: validate's sections, the trend, the run's agg
   };
   const auto stats = mx::store::collect_stats(db, nights[2], provider_of, {.top = 10, .keep = {}});
   CHECK(bars(chart(report, "status")) ==
-        std::map<std::string, std::int64_t>{{"pass", 8}, {"warn", 4}, {"fail", 3}, {"error", 1}});
+        std::map<std::string, std::int64_t>{
+            {"pass", 8}, {"warn", 4}, {"fail", 3}, {"error", 1}, {"skipped", 1}});
   CHECK(chart(report, "status").total == stats.status.total);
   CHECK(bars(chart(report, "providers")).at("bigmail.test") == 7);
   CHECK(bars(chart(report, "providers")).at("hosted.test") == 4);
@@ -132,7 +136,7 @@ TEST_CASE("report of a validation: validate's sections, the trend, the run's agg
                                    [](const auto& f) { return f.id == "starttls"; });
   REQUIRE(figure != report.figures.end());
   CHECK(figure->count == 15);  // every domain but broken.test
-  CHECK(figure->total == 16);
+  CHECK(figure->total == 16);  // optout.test was not looked at
 
   SECTION("Markdown is validate's report, then the rest") {
     const auto markdown = mx::reports::render_report(report, mx::reports::ReportFormat::markdown);
@@ -143,7 +147,7 @@ TEST_CASE("report of a validation: validate's sections, the trend, the run's agg
       CAPTURE(part);
       CHECK(markdown.find(part) != std::string::npos);
     }
-    CHECK(markdown.find(fmt::format("| {} | 2026-11-03T03:00:00Z | 0 | 3 | 0 | 1 | 12 | 2 |",
+    CHECK(markdown.find(fmt::format("| {} | 2026-11-03T03:00:00Z | 0 | 3 | 0 | 1 | 12 | 1 | 2 |",
                                     nights[2])) != std::string::npos);
   }
   SECTION("JSON and HTML carry the same tables, charts and trend") {
@@ -151,6 +155,7 @@ TEST_CASE("report of a validation: validate's sections, the trend, the run's agg
     CHECK(object.at("run").at("id").as_int64() == nights[2]);
     CHECK(object.at("validation").at("urgent").as_int64() == 2);
     CHECK(object.at("validation").at("categories").at("still-failing").as_int64() == 3);
+    CHECK(object.at("validation").at("categories").at("excluded").as_int64() == 1);
     CHECK(object.at("trend").as_array().size() == 3);
     CHECK(object.at("charts").as_array().size() == report.charts.size());
     const auto html = mx::reports::render_report(report, mx::reports::ReportFormat::html);

@@ -43,6 +43,7 @@ struct Site {
   bool tlsrpt = false;
   std::string banner = "220 mx.example ESMTP";
   std::optional<std::string> policy_body{};
+  bool excluded = false;  // wholly excluded by --exclude: skipped, no MX host looked up
 };
 
 inline std::vector<std::string> hosts_of(const Site& site) {
@@ -90,6 +91,11 @@ inline store::DomainRow domain_row(const Site& site, const std::string& when) {
       }
     }
   };
+  if (site.excluded) {
+    row.status = "skipped";
+    domain_checks = {{"domain", "", "", "mx", "skipped", "excluded",
+                      "excluded by line 2 (" + site.domain + ") of exclude.conf"}};
+  }
   apply(domain_checks, "domain");
   json::array checks_json;
   auto check_json = [](const store::CheckRow& c) {
@@ -102,7 +108,7 @@ inline store::DomainRow domain_row(const Site& site, const std::string& when) {
   }
   json::array mx_json;
   std::int64_t preference = 10;
-  for (const auto& host : hosts_of(site)) {
+  for (const auto& host : site.excluded ? std::vector<std::string>{} : hosts_of(site)) {
     std::vector<store::CheckRow> host_checks{
         {"host", host, "", "starttls", "pass", "ok", "STARTTLS offered and accepted"},
         {"host", host, "", "tls", "pass", "ok", "handshake"},
@@ -160,7 +166,7 @@ inline store::DomainRow domain_row(const Site& site, const std::string& when) {
                                json::serialize(json::array{"mx." + site.domain}), site.policy_body};
   }
   row.result_json = json::serialize(json::object{{"domain", site.domain},
-                                                 {"status", site.status},
+                                                 {"status", row.status},
                                                  {"checks", std::move(checks_json)},
                                                  {"mx", std::move(mx_json)},
                                                  {"mta_sts", nullptr},
@@ -211,11 +217,11 @@ inline std::int64_t add_run(const std::filesystem::path& path, const std::string
   return run;
 }
 
-// Three nights of a list of 16 entries on a few providers, each night with urgent, newly failing,
-// still failing, recovered, undetermined and passing entries; the third is also a removal
-// candidate's third failing night. `text` is put wherever a peer or a zone controls what the
-// database holds: a domain name, a host name, a banner, a policy body, check messages quoting
-// them, a certificate issuer. Returns the three runs.
+// Three nights of a list of 17 entries on a few providers, each night with urgent, newly failing,
+// still failing, recovered, undetermined and passing entries (and on the third an excluded one);
+// the third is also a removal candidate's third failing night. `text` is put wherever a peer or a
+// zone controls what the database holds: a domain name, a host name, a banner, a policy body, check
+// messages quoting them, a certificate issuer. Returns the three runs.
 inline std::vector<std::int64_t> three_nights(const std::filesystem::path& path,
                                               const std::string& text = "plain text") {
   const auto night = [&](int n) {
@@ -282,6 +288,8 @@ inline std::vector<std::int64_t> three_nights(const std::filesystem::path& path,
     Site late{.domain = "late.test", .mode = "testing"};
     late.hosts = {n == 3 ? "mx3.bigmail.test" : "mx.late.test"};
     sites.push_back(late);
+    // Passing, then opted out of being scanned (--exclude) on night 3.
+    sites.push_back(Site{.domain = "optout.test", .excluded = n == 3});
     return sites;
   };
   return {add_run(path, "2026-11-01T03:00:00Z", night(1), "maintainers"),
