@@ -64,6 +64,19 @@ std::optional<std::int64_t> find_resumable_run(const Database& db, const RunInfo
   return query.column_int(0);
 }
 
+std::optional<UnfinishedRun> find_unfinished_run(const Database& db, const RunInfo& info) {
+  auto query = db.prepare(
+      "SELECT id, options FROM runs WHERE kind = ?1 AND input_digest = ?2 AND shard IS ?3 "
+      "AND state != 'complete' ORDER BY id DESC LIMIT 1");
+  query.bind(1, std::string_view(info.kind))
+      .bind(2, std::string_view(info.input_digest))
+      .bind(3, info.shard);
+  if (!query.step()) {
+    return std::nullopt;
+  }
+  return UnfinishedRun{query.column_int(0), query.column_text(1)};
+}
+
 std::vector<bool> stored_of(const Database& db, std::int64_t run,
                             const std::vector<std::string>& domains) {
   auto query = db.prepare("SELECT 1 FROM domains WHERE run_id = ?1 AND domain = ?2");

@@ -40,6 +40,15 @@ struct RunPolicyRow {
 [[nodiscard]] std::optional<std::int64_t> find_resumable_run(const Database& db,
                                                              const RunInfo& info);
 
+// The newest run of the same kind, input digest and shard that is not complete, whatever its
+// options: what --resume names when the options changed.
+struct UnfinishedRun {
+  std::int64_t id = 0;
+  std::string options_json;
+};
+[[nodiscard]] std::optional<UnfinishedRun> find_unfinished_run(const Database& db,
+                                                               const RunInfo& info);
+
 // Which of `domains` are already stored in `run` (same index): a resumed run skips them. One
 // indexed lookup each, so that nothing the size of the run is held but the answer.
 [[nodiscard]] std::vector<bool> stored_of(const Database& db, std::int64_t run,

@@ -7,9 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/json.hpp>
 
 #include "scanner/cli/exit_code.hpp"
@@ -69,6 +73,55 @@ std::string without_prefix(std::string_view text, std::string_view prefix) {
   return std::string(text);
 }
 
+// Why --resume starts a new run. When the input's unfinished run differs only in its options,
+// the message names the options that differ, so that a changed --timeout does not quietly cost
+// the work already stored.
+std::string no_resume_message(std::string_view command,
+                              const std::optional<store::UnfinishedRun>& unfinished,
+                              const std::string& options) {
+  if (!unfinished) {
+    return fmt::format("mxscan {}: no unfinished run of this input to resume; starting a new run\n",
+                       command);
+  }
+  boost::system::error_code ec;
+  const auto before = boost::json::parse(unfinished->options_json, ec);
+  const auto now = boost::json::parse(options);
+  std::vector<std::string> changes;
+  if (!ec && before.is_object() && now.is_object()) {
+    const auto text = [](const boost::json::object& object, std::string_view key) {
+      const auto* value = object.if_contains(key);
+      if (value == nullptr) {
+        return std::string("unset");
+      }
+      if (value->is_double()) {
+        return fmt::format("{}", value->get_double());  // 10, not JSON's 1E1
+      }
+      return boost::json::serialize(*value);
+    };
+    std::vector<std::string_view> keys;
+    for (const auto& [key, value] : before.get_object()) {
+      keys.push_back(key);
+    }
+    for (const auto& [key, value] : now.get_object()) {
+      if (!before.get_object().contains(key)) {
+        keys.push_back(key);
+      }
+    }
+    for (const auto key : keys) {
+      const auto was = text(before.get_object(), key);
+      const auto is = text(now.get_object(), key);
+      if (was != is) {
+        changes.push_back(fmt::format("{} {} (now {})", key, was, is));
+      }
+    }
+  }
+  return fmt::format(
+      "mxscan {}: run {} of this input is unfinished but was started with other options{}{}; "
+      "starting a new run (run the command with run {}'s options and --resume to finish it)\n",
+      command, unfinished->id, changes.empty() ? "" : ": ", fmt::join(changes, ", "),
+      unfinished->id);
+}
+
 }  // namespace
 
 std::string options_json(const ScanOptions& o) {
@@ -123,10 +176,8 @@ StoredRun run_stored(const ScanOptions& options, StoredRunRequest request) {
     if (request.resume) {
       resumable = store::find_resumable_run(db, info);
       if (!resumable) {
-        std::cerr << fmt::format(
-            "mxscan {}: no unfinished run of this input and these options to resume; starting "
-            "a new run\n",
-            command);
+        std::cerr << no_resume_message(command, store::find_unfinished_run(db, info),
+                                       info.options_json);
       }
     }
     if (resumable) {

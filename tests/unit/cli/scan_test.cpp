@@ -256,10 +256,23 @@ TEST_CASE("mxscan scan: SIGINT commits what was done, --resume finishes", "[loop
   const auto saved = stored(db);
   CHECK(saved >= 8);
   CHECK(saved < 80);
+
+  // --resume with other options names what changed and starts a new run; run 1 waits for its own.
+  const auto other =
+      mx::test::run_process(scan_args(world, input, db, {"--resume", "--timeout", "7"}));
+  CAPTURE(other.err);
+  CHECK(other.exit_code == 0);
+  CHECK(other.err.find("run 1 of this input is unfinished but was started with other options: "
+                       "timeout_s 3 (now 7); starting a new run") != std::string::npos);
+  CHECK(query_text(db, "SELECT state FROM runs WHERE id = 1") == "interrupted");
+  CHECK(query_text(db, "SELECT state FROM runs WHERE id = 2") == "complete");
+
   const auto resumed = mx::test::run_process(scan_args(world, input, db, {"--resume"}));
+  CAPTURE(resumed.err);
   CHECK(resumed.exit_code == 0);
-  CHECK(stored(db) == 80);
-  CHECK(query_text(db, "SELECT state FROM runs") == "complete");
+  CHECK(resumed.err.find("resuming run 1") != std::string::npos);
+  CHECK(query_int(db, "SELECT count(*) FROM domains WHERE run_id = 1") == 80);
+  CHECK(query_text(db, "SELECT state FROM runs WHERE id = 1") == "complete");
 }
 
 TEST_CASE("mxscan scan --shard K/N, merged, equals the unsharded run", "[loopback]") {
