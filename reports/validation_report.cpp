@@ -45,6 +45,12 @@ std::string reasons_line(const std::vector<Reason>& reasons) {
   return out;
 }
 
+// The category only --exclude gives: its zero is left out of the counts, so that a validation
+// without --exclude reads as the contract's five categories.
+bool only_with_exclude(std::string_view category) {
+  return category == "excluded";
+}
+
 std::string heading(const ValidationReport& report) {
   return fmt::format("validation run {} of the list by \"{}\" dated {} ({}), {}", report.run,
                      report.author, report.list_version, report.started_at,
@@ -182,12 +188,14 @@ json::object validation_json(const store::ValidationRow& row, int remove_after) 
 
 std::string validation_text(const ValidationReport& report) {
   std::string out = "mxscan validate: " + heading(report) + "\n";
-  out += fmt::format("  {} entries:", report.rows.size());
+  std::vector<std::string> counts;
   for (const auto& [category, count] : category_counts(report)) {
-    out += fmt::format(" {} {}{}", count, category,
-                       category == kValidationCategories.back() ? "" : ",");
+    if (count > 0 || !only_with_exclude(category)) {
+      counts.push_back(fmt::format("{} {}", count, category));
+    }
   }
-  out += fmt::format("; {} urgent\n", urgent_count(report));
+  out += fmt::format("  {} entries: {}; {} urgent\n", report.rows.size(), fmt::join(counts, ", "),
+                     urgent_count(report));
 
   auto section = [&](const std::string& title, auto&& wanted, bool with_reasons) {
     std::string body;
@@ -288,7 +296,9 @@ std::string validation_markdown(const ValidationReport& report) {
   out += markdown_cell(heading(report)) + ".\n\n";
   out += "| category | entries |\n| --- | ---: |\n";
   for (const auto& [category, count] : category_counts(report)) {
-    out += fmt::format("| {} | {} |\n", category, count);
+    if (count > 0 || !only_with_exclude(category)) {
+      out += fmt::format("| {} | {} |\n", category, count);
+    }
   }
   out += fmt::format("| **urgent** (failing `enforce` entries) | {} |\n", urgent_count(report));
 

@@ -152,6 +152,10 @@ TEST_CASE("validate: two nights give the expected categories, urgent marks and c
   CHECK(markdown.find("brk.test") != std::string::npos);
   CHECK(markdown.find("starttls:not-advertised") != std::string::npos);
   CHECK(markdown.find("Removal candidates") != std::string::npos);
+  // Without --exclude, the contract's five categories and no others.
+  CHECK(second.err.find("7 entries: 1 newly-failing, 2 still-failing, 1 recovered, 1 "
+                        "undetermined, 2 passing; 2 urgent") != std::string::npos);
+  CHECK(markdown.find("\n| passing | 2 |\n| **urgent**") != std::string::npos);
 
   // One notice, for the one newly failing entry, to its recorded contact.
   std::vector<std::filesystem::path> files;
