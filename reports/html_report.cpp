@@ -62,7 +62,9 @@ std::string validation_summary(const ValidationReport& validation) {
       "<table class=\"categories\"><thead><tr><th>category</th><th>entries</th></tr></thead>"
       "<tbody>";
   for (const auto& [category, count] : category_counts(validation)) {
-    out += fmt::format("<tr><td>{}</td><td>{}</td></tr>", category, count);
+    if (category_shown(category, count)) {
+      out += fmt::format("<tr><td>{}</td><td>{}</td></tr>", category, count);
+    }
   }
   out += fmt::format(
       "<tr><td class=\"urgent\">urgent (failing <code>enforce</code> entries)</td>"
@@ -87,7 +89,7 @@ std::string trend_html(const std::vector<store::ValidationNight>& history) {
       "{} validations of this list's author, oldest first; each chart has its own scale.</p>"
       "<div class=\"charts trend\">",
       history.size());
-  for (const auto category : kValidationCategories) {
+  for (const auto category : trend_categories(history)) {
     out += "<figure>" + trend_svg(category, history) + "</figure>";
   }
   return out + "</div></section>";

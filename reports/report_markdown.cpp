@@ -24,14 +24,15 @@ std::string figures_markdown(const std::vector<Figure>& figures) {
 std::string trend_markdown(const std::vector<store::ValidationNight>& history) {
   std::string out = "\n## Categories across validations\n\n| run | started |";
   std::string rule = "| ---: | --- |";
-  for (const auto category : kValidationCategories) {
+  const auto categories = trend_categories(history);
+  for (const auto category : categories) {
     out += fmt::format(" {} |", category);
     rule += " ---: |";
   }
   out += " urgent |\n" + rule + " ---: |\n";
   for (const auto& night : history) {
     out += fmt::format("| {} | {} |", night.run, markdown_cell(night.started_at));
-    for (const auto category : kValidationCategories) {
+    for (const auto category : categories) {
       const auto found = night.categories.find(std::string(category));
       out += fmt::format(" {} |", found == night.categories.end() ? 0 : found->second);
     }

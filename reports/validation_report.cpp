@@ -45,12 +45,6 @@ std::string reasons_line(const std::vector<Reason>& reasons) {
   return out;
 }
 
-// The category only --exclude gives: its zero is left out of the counts, so that a validation
-// without --exclude reads as the contract's five categories.
-bool only_with_exclude(std::string_view category) {
-  return category == "excluded";
-}
-
 std::string heading(const ValidationReport& report) {
   return fmt::format("validation run {} of the list by \"{}\" dated {} ({}), {}", report.run,
                      report.author, report.list_version, report.started_at,
@@ -70,6 +64,25 @@ std::vector<std::pair<std::string_view, std::size_t>> category_counts(
         std::count_if(report.rows.begin(), report.rows.end(),
                       [&](const store::ValidationRow& row) { return row.category == category; });
     out.emplace_back(category, static_cast<std::size_t>(count));
+  }
+  return out;
+}
+
+bool category_shown(std::string_view category, std::size_t count) {
+  return count > 0 || category != "excluded";
+}
+
+std::vector<std::string_view> trend_categories(const std::vector<store::ValidationNight>& history) {
+  std::vector<std::string_view> out;
+  for (const auto category : kValidationCategories) {
+    std::size_t total = 0;
+    for (const auto& night : history) {
+      const auto found = night.categories.find(std::string(category));
+      total += found == night.categories.end() ? 0 : static_cast<std::size_t>(found->second);
+    }
+    if (category_shown(category, total)) {
+      out.push_back(category);
+    }
   }
   return out;
 }
@@ -190,7 +203,7 @@ std::string validation_text(const ValidationReport& report) {
   std::string out = "mxscan validate: " + heading(report) + "\n";
   std::vector<std::string> counts;
   for (const auto& [category, count] : category_counts(report)) {
-    if (count > 0 || !only_with_exclude(category)) {
+    if (category_shown(category, count)) {
       counts.push_back(fmt::format("{} {}", count, category));
     }
   }
@@ -296,7 +309,7 @@ std::string validation_markdown(const ValidationReport& report) {
   out += markdown_cell(heading(report)) + ".\n\n";
   out += "| category | entries |\n| --- | ---: |\n";
   for (const auto& [category, count] : category_counts(report)) {
-    if (count > 0 || !only_with_exclude(category)) {
+    if (category_shown(category, count)) {
       out += fmt::format("| {} | {} |\n", category, count);
     }
   }

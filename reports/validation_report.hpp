@@ -39,6 +39,14 @@ struct ValidationReport {
 inline constexpr std::array<std::string_view, 6> kValidationCategories{
     "newly-failing", "still-failing", "recovered", "undetermined", "passing", "excluded"};
 
+// Whether text, Markdown and HTML show `category` with `count` entries: each of the contract's
+// five always, and `excluded` (which only --exclude gives) when some entry is in it, so that a
+// validation without --exclude reads as the contract's. JSON always has all six.
+[[nodiscard]] bool category_shown(std::string_view category, std::size_t count);
+// The categories a trend across `history` shows, in kValidationCategories order.
+[[nodiscard]] std::vector<std::string_view> trend_categories(
+    const std::vector<store::ValidationNight>& history);
+
 // An enforce entry failing in each of its last `remove_after` validations.
 [[nodiscard]] bool removal_candidate(const store::ValidationRow& row, int remove_after);
 

@@ -190,6 +190,13 @@ TEST_CASE("report of the first validation: nothing to compare with, one night", 
   CHECK(report.history.size() == 1);
   const auto html = mx::reports::render_report(report, mx::reports::ReportFormat::html);
   CHECK(html.find("the first validation of this list") != std::string::npos);
+  // Nothing excluded in its history: the contract's five categories, as validate's summary says.
+  CHECK(html.find("id=\"trend-passing\"") != std::string::npos);
+  CHECK(html.find("id=\"trend-excluded\"") == std::string::npos);
+  CHECK(html.find("<td>excluded</td>") == std::string::npos);
+  const auto markdown = mx::reports::render_report(report, mx::reports::ReportFormat::markdown);
+  CHECK(markdown.find(" passing | urgent |") != std::string::npos);
+  CHECK(mx::reports::report_json(report).at("validation").at("categories").at("excluded") == 0);
 }
 
 TEST_CASE("report of a scan: failing and undetermined domains, cut to --max-rows", "[unit]") {
