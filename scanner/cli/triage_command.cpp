@@ -396,12 +396,15 @@ int run_triage(const ScanOptions& options, const TriageArgs& args) {
       ++counts[d.decision];
       table += decision_text(d);
     }
+    // "excluded" only comes with --exclude: without it the line reads as the contract's five.
+    const auto excluded =
+        counts["excluded"] > 0 ? fmt::format(", {} excluded", counts["excluded"]) : std::string();
     text << fmt::format(
-        "mxscan triage: {} submissions: {} accept, {} reject, {} retry, {} listed, {} invalid; "
+        "mxscan triage: {} submissions: {} accept, {} reject, {} retry, {} listed, {} invalid{}; "
         "{} promotion{}, {} emergency change{}\n",
         decisions.size(), counts["accept"], counts["reject"], counts["retry"], counts["listed"],
-        counts["invalid"], promotions.size(), promotions.size() == 1 ? "" : "s", emergencies.size(),
-        emergencies.size() == 1 ? "" : "s");
+        counts["invalid"], excluded, promotions.size(), promotions.size() == 1 ? "" : "s",
+        emergencies.size(), emergencies.size() == 1 ? "" : "s");
     if (!options.json) {
       text << table;
       for (const auto& p : promotions) {

@@ -309,3 +309,45 @@ TEST_CASE(
   CHECK(markdown.find("line 2 (excluded-zone.test)", zone) != std::string::npos);
   CHECK(markdown.find("`address:excluded` at mx.bynet.test", table) != std::string::npos);
 }
+
+TEST_CASE(
+    "mxscan triage --exclude: excluded submissions are decided 'excluded' with the entry that "
+    "excluded them, and stay off the new list",
+    "[loopback]") {
+  ExcludeWorld w;
+  const auto list = w.world.dir() / "policy.json";
+  std::ofstream(list) << R"({"timestamp": "2026-12-01T00:00:00Z",
+    "expires": "2026-12-15T00:00:00Z", "version": "0.1", "author": "test maintainers",
+    "policy-aliases": {}, "policies": {}})";
+  const auto queue = w.world.dir() / "queue.csv";
+  std::ofstream(queue) << "domain,contact,mxs,mode,submitted_at\n"
+                       << "a.excluded-zone.test,a@example.org,mx.a.excluded-zone.test,testing,"
+                          "2026-11-30T00:00:00Z\n"
+                       << "bynet.test,b@example.org,mx.bynet.test,testing,2026-11-30T00:00:00Z\n"
+                       << "plain.test,c@example.org,mx.plain.test,testing,2026-11-30T00:00:00Z\n";
+  const auto db = w.world.dir() / "t.db";
+  const auto next = w.world.dir() / "next.json";
+  const auto triage = w.world.mxscan(
+      "triage", {"--queue", queue.string(), "--list", list.string(), "--db", db.string(), "--out",
+                 next.string(), "--json", "--allow-private", "--exclude", w.exclude});
+  INFO(triage.out << triage.err);
+  REQUIRE(triage.exit_code == 0);
+  CHECK(w.world.connections_to(w.bynet_ip) == 0);
+  const auto decisions = mx::test::by_domain(triage.out);
+  REQUIRE(decisions.size() == 3);
+  CHECK(decisions.at("a.excluded-zone.test").at("decision") == "excluded");
+  CHECK(decisions.at("a.excluded-zone.test").at("reasons") == json::array{"mx:excluded"});
+  CHECK(decisions.at("bynet.test").at("decision") == "excluded");
+  CHECK(decisions.at("bynet.test").at("reasons") == json::array{"address:excluded"});
+  CHECK(decisions.at("plain.test").at("decision") == "accept");
+  CHECK(triage.err.find("3 submissions: 1 accept, 0 reject, 0 retry, 0 listed, 0 invalid, 2 "
+                        "excluded; ") != std::string::npos);
+
+  std::ifstream in(next);
+  const auto written = json::parse(
+      std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  const auto& policies = written.at("policies").as_object();
+  CHECK(policies.contains("plain.test"));
+  CHECK_FALSE(policies.contains("a.excluded-zone.test"));
+  CHECK_FALSE(policies.contains("bynet.test"));
+}
