@@ -38,6 +38,21 @@ bool asked_at_or_below(const std::vector<std::string>& names, const std::string&
   });
 }
 
+// A policy list of `policies` (the members of its "policies" object), in the world's directory.
+std::filesystem::path write_list(const World& world, const std::string& policies) {
+  const auto path = world.dir() / "policy.json";
+  std::ofstream(path) << R"({"timestamp": "2026-12-01T00:00:00Z",
+    "expires": "2026-12-15T00:00:00Z", "version": "0.1", "author": "test maintainers",
+    "policy-aliases": {}, "policies": {)"
+                      << policies << "}}";
+  return path;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 std::string policy_text(const std::string& host) {
   return "version: STSv1\r\nmode: enforce\r\nmx: " + host + "\r\nmax_age: 86400\r\n";
 }
@@ -193,8 +208,7 @@ TEST_CASE("mxscan scan --exclude: skipped domains are stored, the run records th
                                          "bynet.test skipped", "mtasts.test warn",
                                          "partial.test warn", "plain.test warn"});
 
-  std::ifstream file(w.exclude, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const auto bytes = read_file(w.exclude);
   auto options = stored.prepare("SELECT options FROM runs");
   REQUIRE(options.step());
   const auto recorded = json::parse(options.column_text(0)).as_object();
@@ -271,13 +285,10 @@ TEST_CASE(
     "report, never errors",
     "[loopback]") {
   ExcludeWorld w;
-  const auto list = w.world.dir() / "policy.json";
-  std::ofstream(list) << R"({"timestamp": "2026-12-01T00:00:00Z",
-    "expires": "2026-12-15T00:00:00Z", "version": "0.1", "author": "test maintainers",
-    "policy-aliases": {}, "policies": {
+  const auto list = write_list(w.world, R"(
       "a.excluded-zone.test": {"mode": "enforce", "mxs": ["mx.a.excluded-zone.test"]},
       "bynet.test": {"mode": "testing", "mxs": ["mx.bynet.test"]},
-      "plain.test": {"mode": "testing", "mxs": ["mx.plain.test"]}}})";
+      "plain.test": {"mode": "testing", "mxs": ["mx.plain.test"]})");
   const auto db = w.world.dir() / "v.db";
   const auto report = w.world.dir() / "night.md";
   const auto validate =
@@ -297,9 +308,7 @@ TEST_CASE(
   CHECK(validate.out.find("address:excluded (mx.bynet.test)", section) != std::string::npos);
   CHECK(validate.out.find("connect:skipped", section) == std::string::npos);
 
-  std::ifstream in(report);
-  const std::string markdown((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
+  const auto markdown = read_file(report);
   CHECK(markdown.find("| excluded | 2 |") != std::string::npos);
   const auto table = markdown.find("## Excluded");
   REQUIRE(table != std::string::npos);
@@ -315,10 +324,7 @@ TEST_CASE(
     "excluded them, and stay off the new list",
     "[loopback]") {
   ExcludeWorld w;
-  const auto list = w.world.dir() / "policy.json";
-  std::ofstream(list) << R"({"timestamp": "2026-12-01T00:00:00Z",
-    "expires": "2026-12-15T00:00:00Z", "version": "0.1", "author": "test maintainers",
-    "policy-aliases": {}, "policies": {}})";
+  const auto list = write_list(w.world, "");
   const auto queue = w.world.dir() / "queue.csv";
   std::ofstream(queue) << "domain,contact,mxs,mode,submitted_at\n"
                        << "a.excluded-zone.test,a@example.org,mx.a.excluded-zone.test,testing,"
@@ -343,9 +349,7 @@ TEST_CASE(
   CHECK(triage.err.find("3 submissions: 1 accept, 0 reject, 0 retry, 0 listed, 0 invalid, 2 "
                         "excluded; ") != std::string::npos);
 
-  std::ifstream in(next);
-  const auto written = json::parse(
-      std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  const auto written = json::parse(read_file(next));
   const auto& policies = written.at("policies").as_object();
   CHECK(policies.contains("plain.test"));
   CHECK_FALSE(policies.contains("a.excluded-zone.test"));
