@@ -50,31 +50,26 @@ std::int64_t create_run(Database& db, const RunInfo& info, const std::string& no
   }
 }
 
-std::optional<std::int64_t> find_resumable_run(const Database& db, const RunInfo& info) {
-  auto query = db.prepare(
-      "SELECT id FROM runs WHERE kind = ?1 AND input_digest = ?2 AND options = ?3 "
-      "AND shard IS ?4 AND state != 'complete' ORDER BY id DESC LIMIT 1");
-  query.bind(1, std::string_view(info.kind))
-      .bind(2, std::string_view(info.input_digest))
-      .bind(3, std::string_view(info.options_json))
-      .bind(4, info.shard);
-  if (!query.step()) {
-    return std::nullopt;
-  }
-  return query.column_int(0);
-}
-
 std::optional<UnfinishedRun> find_unfinished_run(const Database& db, const RunInfo& info) {
   auto query = db.prepare(
       "SELECT id, options FROM runs WHERE kind = ?1 AND input_digest = ?2 AND shard IS ?3 "
-      "AND state != 'complete' ORDER BY id DESC LIMIT 1");
+      "AND state != 'complete' ORDER BY options = ?4 DESC, id DESC LIMIT 1");
   query.bind(1, std::string_view(info.kind))
       .bind(2, std::string_view(info.input_digest))
-      .bind(3, info.shard);
+      .bind(3, info.shard)
+      .bind(4, std::string_view(info.options_json));
   if (!query.step()) {
     return std::nullopt;
   }
   return UnfinishedRun{query.column_int(0), query.column_text(1)};
+}
+
+std::optional<std::int64_t> find_resumable_run(const Database& db, const RunInfo& info) {
+  const auto unfinished = find_unfinished_run(db, info);
+  if (!unfinished || unfinished->options_json != info.options_json) {
+    return std::nullopt;
+  }
+  return unfinished->id;
 }
 
 std::vector<bool> stored_of(const Database& db, std::int64_t run,

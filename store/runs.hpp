@@ -36,18 +36,19 @@ struct RunPolicyRow {
                                       const std::vector<std::int64_t>& positions = {},
                                       const std::vector<RunPolicyRow>& policies = {});
 
-// The newest run of the same kind, input digest, shard and options that is not complete.
-[[nodiscard]] std::optional<std::int64_t> find_resumable_run(const Database& db,
-                                                             const RunInfo& info);
-
-// The newest run of the same kind, input digest and shard that is not complete, whatever its
-// options: what --resume names when the options changed.
+// A run of the same kind, input digest and shard that is not complete: the newest one with the
+// same options when there is one (it can be resumed), else the newest one (--resume names the
+// options that changed).
 struct UnfinishedRun {
   std::int64_t id = 0;
   std::string options_json;
 };
 [[nodiscard]] std::optional<UnfinishedRun> find_unfinished_run(const Database& db,
                                                                const RunInfo& info);
+
+// The newest run of the same kind, input digest, shard and options that is not complete.
+[[nodiscard]] std::optional<std::int64_t> find_resumable_run(const Database& db,
+                                                             const RunInfo& info);
 
 // Which of `domains` are already stored in `run` (same index): a resumed run skips them. One
 // indexed lookup each, so that nothing the size of the run is held but the answer.
