@@ -12,8 +12,8 @@ packages=(
   libcli11-dev libidn2-dev libpsl-dev publicsuffix catch2 libjemalloc-dev
   # the list's OpenPGP signatures (publish/): GPGME, and gpg itself, which GPGME runs
   libgpgme-dev gnupg
-  # tools the scripts use
-  python3 procps sqlite3
+  # tools the scripts use; perf for bench/run --perf-data and bench/profile
+  python3 procps sqlite3 linux-perf
   # tests/unit/cli/special_addresses_test.cpp: strace (every connect(2) mxscan makes) and ip (the
   # addresses of a network namespace; unshare comes with util-linux)
   strace iproute2
